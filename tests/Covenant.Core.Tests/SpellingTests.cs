@@ -51,3 +51,14 @@ public class DiagnosticFormatTests
         Assert.That(result.Diagnostics.Single().Id, Is.EqualTo("COV0001"));
     }
 }
+
+public class ShortNameSpellingTests
+{
+    [Test]
+    public void OneLetterNamesAreNotSuggestedForOtherLetters() =>
+        Assert.That(Spelling.Suggest("Z", ["N", "K", "M"]), Is.Null);
+
+    [Test]
+    public void OneLetterNamesMatchUpToCase() =>
+        Assert.That(Spelling.Suggest("k", ["N", "K", "M"]), Is.EqualTo("K"));
+}

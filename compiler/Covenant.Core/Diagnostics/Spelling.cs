@@ -18,8 +18,9 @@ public static class Spelling
             }
         }
 
-        // Allow roughly one typo per three characters; anything further is a different word.
-        var allowed = Math.Max(1, word.Length / 3);
+        // Allow roughly one typo per three characters; anything further is a different word. Names of one or
+        // two letters (shape parameters such as K) only match up to case: any letter is one edit from any other.
+        var allowed = word.Length <= 2 ? 0 : Math.Max(1, word.Length / 3);
         return bestDistance <= allowed ? best : null;
     }
 
