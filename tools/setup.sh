@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Covenant needs from the system, once per machine; safe to run again (it skips what is there).
+#   - the .NET SDK is expected on PATH (the project's machines ship it; see global.json for the version)
+#   - graphviz: `covenantc arch show --format svg` renders the graph with `dot`
+# Run as root (apt-get); as another user it only reports what is missing.
+set -euo pipefail
+
+missing=()
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+
+if ! command -v dotnet >/dev/null 2>&1; then
+    echo "setup: the .NET SDK (dotnet) is not on PATH; install .NET 10 first" >&2
+    exit 1
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing system packages: ${missing[*]} (run as root to install them)" >&2
+    exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
