@@ -2,11 +2,16 @@
 # Installs what Covenant needs from the system, once per machine; safe to run again (it skips what is there).
 #   - the .NET SDK is expected on PATH (the project's machines ship it; see global.json for the version)
 #   - graphviz: `covenantc arch show --format svg` renders the graph with `dot`
+#   - libz3-dev: on Linux the Microsoft.Z3 package binds to the system libz3 (the mapping solver)
+#   - gcc: builds the Z3 compatibility shim against that libz3 when it is older than 4.12
+#     (compiler/Covenant.Mapping/Native/z3compat.c says why)
 # Run as root (apt-get); as another user it only reports what is missing.
 set -euo pipefail
 
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+[ -f /usr/include/z3.h ] || missing+=(libz3-dev)
+command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 
 if ! command -v dotnet >/dev/null 2>&1; then
     echo "setup: the .NET SDK (dotnet) is not on PATH; install .NET 10 first" >&2
