@@ -1,0 +1,945 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Covenant.Acg.Model;
+using Covenant.Codelets;
+using Covenant.Codelets.Parsing;
+using Covenant.Core.Diagnostics;
+
+namespace Covenant.Acg.Loading;
+
+/// <summary>
+/// Reads the YAML tree against the schema (documented in <c>architectures/README.md</c>) into drafts:
+/// keys, value types, units, names. It reports every problem it finds and keeps going, leaving a field
+/// null where its value was unusable. Graph-level checks (edges, connectivity, semantics) are the
+/// validator's.
+/// </summary>
+internal sealed partial class AcgReader(DiagnosticBag diagnostics)
+{
+    // ---- Limits: far beyond any real accelerator, small enough that arithmetic on them cannot overflow ----
+    private const int MaxCount = 1 << 20;
+    private const int MaxBanks = 1 << 16;
+    private const int MaxExtent = 1 << 16;
+    private const int MaxRank = 8;
+    private const int MaxNameLength = 100;
+    private const long MaxOperationsPerIssue = 1L << 32;
+
+    private static readonly string[] TopKeys = ["name", "target", "description", "clock", "nodes", "edges"];
+    private static readonly string[] NodeKinds = ["storage", "compute"];
+    private static readonly string[] StorageKeys =
+        ["kind", "description", "capacity", "offchip", "element", "line", "banks", "double_buffered", "cache", "holds", "count"];
+
+    private static readonly string[] ComputeKeys = ["kind", "description", "count", "capabilities"];
+    private static readonly string[] ElementKeys = ["type", "shape"];
+    private static readonly string[] CapabilityKeys = ["description", "semantics", "shape", "operands", "immediates", "latency", "interval"];
+    private static readonly string[] OperandKeys = ["type", "storage"];
+    private static readonly string[] ImmediateKeys = ["type", "min", "max"];
+    private static readonly string[] EdgeKeys = ["from", "to", "bandwidth", "latency", "transfer", "description"];
+    private static readonly string[] Booleans = ["true", "false"];
+    private static readonly string[] Contents = ["data", "microcode"];
+
+    /// <summary>Element types as C, PTX or NumPy spell them, and the name this schema uses.</summary>
+    private static readonly Dictionary<string, string> TypeSpellings = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["int8"] = "i8", ["s8"] = "i8", ["int8_t"] = "i8", ["uint8"] = "u8", ["uint8_t"] = "u8",
+        ["int32"] = "i32", ["s32"] = "i32", ["int32_t"] = "i32", ["int"] = "i32",
+        ["float16"] = "f16", ["half"] = "f16", ["fp16"] = "f16", ["float32"] = "f32", ["float"] = "f32", ["fp32"] = "f32",
+    };
+
+    public static GraphDraft? Read(YamlNode root, DiagnosticBag diagnostics) => new AcgReader(diagnostics).ReadGraph(root);
+
+    private GraphDraft? ReadGraph(YamlNode root)
+    {
+        if (root is not YamlMapping map)
+        {
+            Report(AcgDiagnostics.WrongValueType, root.Location,
+                $"an architecture file must be a mapping with the keys {string.Join(", ", TopKeys)}; found {root.Describe()}");
+            return null;
+        }
+
+        var graph = new GraphDraft(map.Location);
+        var fields = new Fields(this, map, "the architecture", map.Location, TopKeys);
+
+        if (fields.Require("name", "the architecture's name, e.g. 'vta'") is { } name &&
+            Text(name.Value, "'name'") is { } nameText)
+        {
+            graph.Name = CheckName(nameText, name.Value, "architecture name", GraphNamePattern());
+        }
+
+        if (fields.Require("target", "the target pass that emits code: " + Alternatives(KnownTargets.All)) is { } target &&
+            Text(target.Value, "'target'") is { } targetText)
+        {
+            if (KnownTargets.IsKnown(targetText))
+            {
+                graph.Target = targetText;
+            }
+            else
+            {
+                Report(AcgDiagnostics.UnknownTarget, target.Value.Location,
+                    $"unknown target '{targetText}'{Spelling.DidYouMean(targetText, KnownTargets.All)}; the targets are {Alternatives(KnownTargets.All)}");
+            }
+        }
+
+        if (fields.Get("description") is { } description)
+        {
+            graph.Description = Text(description.Value, "'description'") ?? "";
+        }
+
+        // The clock comes first: bandwidths written per second are converted with it.
+        var clockGiven = false;
+        if (fields.Get("clock") is { } clock)
+        {
+            clockGiven = true;
+            graph.ClockHz = Frequency(clock.Value, "the clock");
+        }
+
+        if (fields.Require("nodes", "a mapping from node names to storage and compute nodes") is { } nodes)
+        {
+            graph.NodesLocation = nodes.Key.Location;
+            if (Mapping(nodes.Value, "'nodes'", "a mapping from node names to nodes") is { } nodeMap)
+            {
+                foreach (var entry in Unique(nodeMap, "node"))
+                {
+                    graph.Nodes.Add(ReadNode(entry));
+                }
+            }
+            else
+            {
+                graph.NodesComplete = false;
+            }
+        }
+        else
+        {
+            graph.NodesComplete = false;
+        }
+
+        if (fields.Require("edges", "a list of data-movement edges, each with 'from', 'to', 'bandwidth' and 'transfer'") is { } edges)
+        {
+            if (edges.Value is YamlScalar { IsNull: true })
+            {
+                // "edges:" with nothing after it: no edges, which the graph checks then explain.
+            }
+            else if (Sequence(edges.Value, "'edges'", "a list of edges") is { } edgeList)
+            {
+                for (var i = 0; i < edgeList.Items.Count; i++)
+                {
+                    if (ReadEdge(edgeList.Items[i], i + 1, graph.ClockHz, clockGiven) is { } edge)
+                    {
+                        graph.Edges.Add(edge);
+                    }
+                    else
+                    {
+                        // An unreadable edge might be the one that connects an operand: do not guess.
+                        graph.EdgesComplete = false;
+                    }
+                }
+            }
+            else
+            {
+                graph.EdgesComplete = false;
+            }
+        }
+        else
+        {
+            graph.EdgesComplete = false;
+        }
+
+        return graph;
+    }
+
+    // ---- Nodes ----
+
+    private NodeDraft ReadNode(YamlEntry entry)
+    {
+        var location = entry.Key.Location;
+        if (CheckName(entry.Key.Value, entry.Key, "node name", IdentifierPattern()) is not { } name)
+        {
+            // Keep the name known, so edges that use it are not reported as naming an unknown node as well.
+            return new UnknownKindDraft(entry.Key.Value, location);
+        }
+
+        if (Mapping(entry.Value, $"node '{name}'", "a mapping with 'kind: storage' or 'kind: compute'") is not { } map)
+        {
+            return new UnknownKindDraft(name, location);
+        }
+
+        var kindEntry = map.Entries.FirstOrDefault(e => e.Key.Value == "kind");
+        if (kindEntry is null)
+        {
+            Report(AcgDiagnostics.MissingKey, location, $"node '{name}' has no 'kind' (storage or compute)");
+            return new UnknownKindDraft(name, location);
+        }
+
+        return Choice(kindEntry.Value, $"the kind of node '{name}'", NodeKinds) switch
+        {
+            "storage" => ReadStorage(name, location, map),
+            "compute" => ReadCompute(name, location, map),
+            _ => new UnknownKindDraft(name, location),
+        };
+    }
+
+    private StorageDraft ReadStorage(string name, SourceLocation location, YamlMapping map)
+    {
+        var owner = $"storage node '{name}'";
+        var storage = new StorageDraft(name, location);
+        var fields = new Fields(this, map, owner, location, StorageKeys);
+        storage.Description = fields.Get("description") is { } description ? Text(description.Value, "'description'") ?? "" : "";
+        storage.Count = fields.Get("count") is { } count ? PositiveInt(count.Value, $"'count' of {owner}", MaxCount) ?? 1 : 1;
+        storage.Banks = fields.Get("banks") is { } banks ? PositiveInt(banks.Value, $"'banks' of {owner}", MaxBanks) ?? 1 : 1;
+        storage.Offchip = fields.Get("offchip") is { } offchip ? Bool(offchip.Value, $"'offchip' of {owner}") : false;
+        storage.DoubleBuffered = fields.Get("double_buffered") is { } doubled && (Bool(doubled.Value, $"'double_buffered' of {owner}") ?? false);
+        storage.Cache = fields.Get("cache") is { } cache && (Bool(cache.Value, $"'cache' of {owner}") ?? false);
+        if (fields.Get("holds") is { } holds)
+        {
+            storage.Holds = Choice(holds.Value, $"'holds' of {owner}", Contents) == "microcode" ? StorageContents.Microcode : StorageContents.Data;
+        }
+
+        if (fields.Require("capacity", "its size, e.g. '32 KiB'") is { } capacity)
+        {
+            storage.CapacityBytes = Size(capacity.Value, $"the capacity of {owner}");
+        }
+
+        if (fields.Get("element") is { } element)
+        {
+            storage.Element = ReadElement(element.Value, owner);
+        }
+
+        YamlEntry? line = fields.Get("line");
+        if (line is not null)
+        {
+            storage.LineBytes = Size(line.Value, $"the line size of {owner}");
+        }
+
+        // The access unit is the element when one is given; both must agree when both are written.
+        if (storage.Element is { } layout)
+        {
+            if (storage.LineBytes is { } lineBytes && lineBytes != layout.Bytes)
+            {
+                Report(AcgDiagnostics.Inconsistent, line!.Value.Location,
+                    $"{owner} has lines of {Format.Bytes(lineBytes)} but elements {layout} of {Format.Bytes(layout.Bytes)}; drop 'line' or make them agree");
+            }
+
+            storage.LineBytes ??= line is null ? layout.Bytes : null;
+        }
+
+        if (storage is { CapacityBytes: { } bytes, LineBytes: { } unit } && bytes % unit != 0)
+        {
+            Report(AcgDiagnostics.Inconsistent, fields.Get("capacity")!.Value.Location,
+                $"the capacity of {owner} ({Format.Bytes(bytes)}) is not a whole number of {Format.Bytes(unit)} {(storage.Element is null ? "lines" : "elements")}");
+        }
+
+        return storage;
+    }
+
+    private ElementLayout? ReadElement(YamlNode node, string owner)
+    {
+        var label = $"the element of {owner}";
+        if (Mapping(node, label, "a mapping such as {type: i8, shape: [1, 16]}") is not { } map)
+        {
+            return null;
+        }
+
+        var fields = new Fields(this, map, label, node.Location, ElementKeys);
+        ElementType? type = fields.Require("type", "one of " + Alternatives(ElementTypes.Names)) is { } typeEntry
+            ? Type(typeEntry.Value, $"the element type of {owner}")
+            : null;
+        ImmutableArray<int>? shape = fields.Require("shape", "the row's extents, e.g. [1, 16]") is { } shapeEntry
+            ? Dims(shapeEntry.Value, $"the element shape of {owner}")
+            : null;
+        if (type is not { } t || shape is not { } s)
+        {
+            return null;
+        }
+
+        // Up to eight extents of 2^16 would overflow 64 bits; anything above the size limit is refused first.
+        var bytes = s.Aggregate((decimal)t.Bytes(), (product, extent) => Math.Min(product * extent, decimal.MaxValue / MaxExtent));
+        if (bytes > Quantities.MaxBytes)
+        {
+            Report(AcgDiagnostics.ValueTooLarge, fields.Get("shape")!.Value.Location, $"the element of {owner} would be larger than 1 PiB");
+            return null;
+        }
+
+        return new ElementLayout(t, s, node.Location);
+    }
+
+    private ImmutableArray<int>? Dims(YamlNode node, string label)
+    {
+        if (Sequence(node, label, "a list of extents such as [1, 16]") is not { } list)
+        {
+            return null;
+        }
+
+        if (list.Items.Count == 0 || list.Items.Count > MaxRank)
+        {
+            Report(AcgDiagnostics.Inconsistent, node.Location, $"{label} must have 1 to {MaxRank} extents, not {list.Items.Count}");
+            return null;
+        }
+
+        var dims = ImmutableArray.CreateBuilder<int>();
+        foreach (var item in list.Items)
+        {
+            if (PositiveInt(item, label, MaxExtent) is not { } extent)
+            {
+                return null;
+            }
+
+            dims.Add(extent);
+        }
+
+        return dims.ToImmutable();
+    }
+
+    private ComputeDraft ReadCompute(string name, SourceLocation location, YamlMapping map)
+    {
+        var owner = $"compute node '{name}'";
+        var compute = new ComputeDraft(name, location);
+        var fields = new Fields(this, map, owner, location, ComputeKeys);
+        compute.Description = fields.Get("description") is { } description ? Text(description.Value, "'description'") ?? "" : "";
+        compute.Count = fields.Get("count") is { } count ? PositiveInt(count.Value, $"'count' of {owner}", MaxCount) ?? 1 : 1;
+        if (fields.Require("capabilities", "a mapping from intrinsic names to their semantics, shape and operands") is { } capabilities &&
+            Mapping(capabilities.Value, $"'capabilities' of {owner}", "a mapping from intrinsic names to capabilities") is { } capabilityMap)
+        {
+            if (capabilityMap.Entries.Count == 0)
+            {
+                Report(AcgDiagnostics.EmptyCollection, capabilities.Key.Location, $"{owner} has no capabilities; a compute node needs at least one");
+            }
+
+            foreach (var entry in Unique(capabilityMap, "capability"))
+            {
+                if (ReadCapability(compute, entry) is { } capability)
+                {
+                    compute.Capabilities.Add(capability);
+                }
+            }
+        }
+
+        return compute;
+    }
+
+    private CapabilityDraft? ReadCapability(ComputeDraft owner, YamlEntry entry)
+    {
+        if (CheckName(entry.Key.Value, entry.Key, "capability name", CapabilityNamePattern()) is not { } name)
+        {
+            return null;
+        }
+
+        var capability = new CapabilityDraft(owner, name, entry.Key.Location);
+        var label = capability.Label;
+        if (Mapping(entry.Value, label, "a mapping with 'semantics', 'shape', 'operands', 'latency' and 'interval'") is not { } map)
+        {
+            // Nothing is known about it: leave it out rather than report every missing part again.
+            return null;
+        }
+
+        var fields = new Fields(this, map, label, entry.Key.Location, CapabilityKeys);
+        capability.Description = fields.Get("description") is { } description ? Text(description.Value, "'description'") ?? "" : "";
+
+        if (fields.Require("semantics", "a codelet statement such as 'c[i, j] += a[i, k] * b[j, k]'") is { } semantics &&
+            Text(semantics.Value, $"the semantics of {label}") is { } text)
+        {
+            capability.SemanticsText = text;
+            capability.SemanticsLocation = ((YamlScalar)semantics.Value).ContentLocation;
+            var parsed = CodeletParser.ParseStatement(text, capability.SemanticsLocation);
+            if (parsed.Succeeded)
+            {
+                capability.Semantics = parsed.Value;
+            }
+            else
+            {
+                // Re-issued under an ACG id (the position is already in this file), so every ACG error is COV1xxx.
+                foreach (var error in parsed.Diagnostics.Where(d => d.IsError))
+                {
+                    var message = error.Message.Replace("found end of file", "found the end of the semantics", StringComparison.Ordinal);
+                    Report(AcgDiagnostics.SemanticsSyntax, error.Location ?? capability.SemanticsLocation,
+                        $"the semantics of {label} do not parse: {message}");
+                }
+            }
+        }
+
+        ReadShape(capability, fields.Require("shape", "the extent of every axis, e.g. {i: 1, j: 16, k: 16}"));
+        ReadOperands(capability, fields.Require("operands", "each tensor of the semantics with its 'type' and 'storage'"));
+        if (fields.Get("immediates") is { } immediates)
+        {
+            ReadImmediates(capability, immediates);
+        }
+
+        if (fields.Require("latency", "cycles from issue until the result can be used") is { } latency)
+        {
+            capability.LatencyCycles = Cycles(latency.Value, $"the latency of {label}", allowZero: true);
+        }
+
+        if (fields.Require("interval", "cycles between two issues on one unit; 0.5 means two per cycle") is { } interval)
+        {
+            capability.IntervalCycles = Cycles(interval.Value, $"the issue interval of {label}", allowZero: false);
+        }
+
+        return capability;
+    }
+
+    private void ReadShape(CapabilityDraft capability, YamlEntry? entry)
+    {
+        if (entry is null || Mapping(entry.Value, $"the shape of {capability.Label}", "a mapping such as {i: 1, j: 16, k: 16}") is not { } map)
+        {
+            capability.ShapeComplete = false;
+            return;
+        }
+
+        decimal operations = 1;
+        foreach (var axis in Unique(map, "axis"))
+        {
+            if (CheckName(axis.Key.Value, axis.Key, "axis name", IdentifierPattern()) is { } name)
+            {
+                var extent = PositiveInt(axis.Value, $"the extent of axis '{name}' of {capability.Label}", MaxExtent);
+                capability.Shape.Add(new AxisDraft(name, extent, axis.Key.Location));
+                operations = Math.Min(operations * (extent ?? 1), decimal.MaxValue / MaxExtent);
+            }
+            else
+            {
+                capability.ShapeComplete = false;
+            }
+        }
+
+        // One issue of any real intrinsic is far below this; the cap keeps products of extents in 64 bits.
+        if (operations > MaxOperationsPerIssue)
+        {
+            Report(AcgDiagnostics.ValueTooLarge, entry.Value.Location,
+                $"the shape of {capability.Label} has {operations} points, above the limit of {MaxOperationsPerIssue} per issue");
+            capability.ShapeComplete = false;
+        }
+    }
+
+    private void ReadOperands(CapabilityDraft capability, YamlEntry? entry)
+    {
+        if (entry is null || Mapping(entry.Value, $"the operands of {capability.Label}", "a mapping from tensor names to {type, storage}") is not { } map)
+        {
+            capability.OperandsComplete = false;
+            return;
+        }
+
+        foreach (var item in Unique(map, "operand"))
+        {
+            if (CheckName(item.Key.Value, item.Key, "operand name", IdentifierPattern()) is not { } name)
+            {
+                capability.OperandsComplete = false;
+                continue;
+            }
+
+            var operand = new OperandDraft(name, item.Key.Location);
+            capability.Operands.Add(operand);
+            var label = $"operand '{name}' of {capability.Label}";
+            if (Mapping(item.Value, label, "a mapping such as {type: i8, storage: inp_buf}") is not { } operandMap)
+            {
+                continue;
+            }
+
+            var fields = new Fields(this, operandMap, label, item.Key.Location, OperandKeys);
+            if (fields.Require("type", "one of " + Alternatives(ElementTypes.Names)) is { } type)
+            {
+                operand.TypeLocation = type.Value.Location;
+                operand.Type = Type(type.Value, $"the type of {label}");
+            }
+
+            if (fields.Require("storage", "the storage node the operand must live in") is { } storage)
+            {
+                operand.StorageLocation = storage.Value.Location;
+                operand.Storage = Text(storage.Value, $"the storage of {label}");
+            }
+        }
+    }
+
+    private void ReadImmediates(CapabilityDraft capability, YamlEntry entry)
+    {
+        if (Mapping(entry.Value, $"the immediates of {capability.Label}", "a mapping from names to {type, min, max}") is not { } map)
+        {
+            return;
+        }
+
+        foreach (var item in Unique(map, "immediate"))
+        {
+            if (CheckName(item.Key.Value, item.Key, "immediate name", IdentifierPattern()) is not { } name)
+            {
+                continue;
+            }
+
+            var immediate = new ImmediateDraft(name, item.Key.Location);
+            capability.Immediates.Add(immediate);
+            var label = $"immediate '{name}' of {capability.Label}";
+            if (Mapping(item.Value, label, "a mapping such as {type: i32, min: 0, max: 31}") is not { } immediateMap)
+            {
+                continue;
+            }
+
+            var fields = new Fields(this, immediateMap, label, item.Key.Location, ImmediateKeys);
+            if (fields.Require("type", "one of " + Alternatives(ElementTypes.Names)) is { } type)
+            {
+                immediate.Type = Type(type.Value, $"the type of {label}");
+            }
+
+            immediate.Min = fields.Get("min") is { } min ? Integer(min.Value, $"the minimum of {label}") : null;
+            immediate.Max = fields.Get("max") is { } max ? Integer(max.Value, $"the maximum of {label}") : null;
+            if (immediate is { Min: { } lo, Max: { } hi } && lo > hi)
+            {
+                Report(AcgDiagnostics.Inconsistent, fields.Get("min")!.Value.Location, $"{label} has min {lo} above max {hi}");
+            }
+        }
+    }
+
+    // ---- Edges ----
+
+    private EdgeDraft? ReadEdge(YamlNode node, int index, double? clockHz, bool clockGiven)
+    {
+        if (Mapping(node, $"edge {index}", "a mapping with 'from', 'to', 'bandwidth' and 'transfer'") is not { } map)
+        {
+            return null;
+        }
+
+        var edge = new EdgeDraft(index, node.Location);
+        var fields = new Fields(this, map, $"edge {index}", node.Location, EdgeKeys);
+        if (fields.Require("from", "the node data leaves") is { } from)
+        {
+            edge.FromLocation = from.Value.Location;
+            edge.From = Text(from.Value, $"'from' of edge {index}");
+        }
+
+        if (fields.Require("to", "the node data arrives at") is { } to)
+        {
+            edge.ToLocation = to.Value.Location;
+            edge.To = Text(to.Value, $"'to' of edge {index}");
+        }
+
+        edge.Description = fields.Get("description") is { } description ? Text(description.Value, "'description'") ?? "" : "";
+        if (fields.Require("bandwidth", "bytes per cycle, e.g. '8 B/cycle'") is { } bandwidth)
+        {
+            edge.BandwidthBytesPerCycle = Bandwidth(bandwidth.Value, $"the bandwidth of {edge.Label}", clockHz, clockGiven);
+        }
+
+        if (fields.Get("latency") is { } latency)
+        {
+            edge.LatencyCycles = Cycles(latency.Value, $"the latency of {edge.Label}", allowZero: true) ?? 0;
+        }
+
+        if (fields.Get("transfer") is { } transfer)
+        {
+            edge.TransferGiven = true;
+            if (Text(transfer.Value, $"the transfer of {edge.Label}") is { } name)
+            {
+                edge.Transfer = CheckName(name, transfer.Value, "transfer name", TransferPattern());
+            }
+        }
+
+        return edge;
+    }
+
+    // ---- Values ----
+
+    private YamlMapping? Mapping(YamlNode node, string label, string expected)
+    {
+        if (node is YamlMapping map)
+        {
+            return map;
+        }
+
+        Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be {expected}, not {node.Describe()}");
+        return null;
+    }
+
+    private YamlSequence? Sequence(YamlNode node, string label, string expected)
+    {
+        if (node is YamlSequence list)
+        {
+            return list;
+        }
+
+        Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be {expected}, not {node.Describe()}");
+        return null;
+    }
+
+    private string? Text(YamlNode node, string label)
+    {
+        if (node is YamlScalar { IsNull: false } scalar)
+        {
+            return scalar.Value;
+        }
+
+        Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be text, not {node.Describe()}");
+        return null;
+    }
+
+    private string? Choice(YamlNode node, string label, IReadOnlyList<string> choices)
+    {
+        if (Text(node, label) is not { } text)
+        {
+            return null;
+        }
+
+        if (choices.Contains(text))
+        {
+            return text;
+        }
+
+        Report(AcgDiagnostics.UnknownChoice, node.Location,
+            $"{label} must be {Alternatives(choices)}, not '{text}'{Spelling.DidYouMean(text, choices)}");
+        return null;
+    }
+
+    private bool? Bool(YamlNode node, string label) => Choice(node, label, Booleans) switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => null,
+    };
+
+    private ElementType? Type(YamlNode node, string label)
+    {
+        if (node is YamlScalar { IsNull: false } scalar && TypeSpellings.TryGetValue(scalar.Value, out var meant))
+        {
+            // Too far from the short names for "did you mean", but unambiguous.
+            Report(AcgDiagnostics.UnknownChoice, node.Location,
+                $"{label} must be {Alternatives(ElementTypes.Names)}, not '{scalar.Value}' (did you mean '{meant}'?)");
+            return null;
+        }
+
+        return Choice(node, label, ElementTypes.Names) is { } name && ElementTypes.TryParse(name, out var type) ? type : null;
+    }
+
+    private long? Integer(YamlNode node, string label)
+    {
+        if (Text(node, label) is not { } text)
+        {
+            return null;
+        }
+
+        if (!Quantities.IsInteger(text))
+        {
+            Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be a whole number, not '{text}'");
+            return null;
+        }
+
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            Report(AcgDiagnostics.ValueTooLarge, node.Location, $"{label} ({text}) does not fit in 64 bits");
+            return null;
+        }
+
+        return value;
+    }
+
+    private int? PositiveInt(YamlNode node, string label, int max)
+    {
+        if (Integer(node, label) is not { } value)
+        {
+            return null;
+        }
+
+        if (value <= 0)
+        {
+            Report(AcgDiagnostics.NotPositive, node.Location, $"{label} must be at least 1, not {value}");
+            return null;
+        }
+
+        if (value > max)
+        {
+            Report(AcgDiagnostics.ValueTooLarge, node.Location, $"{label} ({value}) is above the limit of {max}");
+            return null;
+        }
+
+        return (int)value;
+    }
+
+    /// <summary>A size with a binary unit (<c>32 KiB</c>), as a positive whole number of bytes.</summary>
+    private long? Size(YamlNode node, string label)
+    {
+        const string Example = "e.g. '32 KiB' (units: B, KiB, MiB, GiB, TiB)";
+        if (Quantity(node, label, "a size", Example) is not { } quantity)
+        {
+            return null;
+        }
+
+        var (number, unit, text) = quantity;
+
+        if (unit.Length == 0)
+        {
+            Report(AcgDiagnostics.UnknownUnit, node.Location, $"{label} ('{text}') has no unit; write '{number} B' for bytes or use KiB, MiB, GiB");
+            return null;
+        }
+
+        if (!Quantities.SizeUnits.TryGetValue(unit, out var scale))
+        {
+            var hint = Quantities.AmbiguousSizeUnits.TryGetValue(unit, out var binary)
+                ? $": sizes use binary units, so write '{number} {binary}' ({binary} = {Quantities.SizeUnits[binary]} bytes)"
+                : Spelling.DidYouMean(unit, Quantities.SizeUnits.Keys) + "; the size units are B, KiB, MiB, GiB and TiB";
+            Report(AcgDiagnostics.UnknownUnit, node.Location, $"unknown size unit '{unit}' in {label}{hint}");
+            return null;
+        }
+
+        if (!Quantities.TryParseDecimal(number, out var value) || value > Quantities.MaxBytes / (decimal)scale)
+        {
+            Report(AcgDiagnostics.ValueTooLarge, node.Location, $"{label} ({text}) is larger than the limit of 1 PiB");
+            return null;
+        }
+
+        var bytes = value * scale;
+        if (bytes <= 0)
+        {
+            Report(AcgDiagnostics.NotPositive, node.Location, $"{label} must be positive, not '{text}'");
+            return null;
+        }
+
+        if (bytes != decimal.Truncate(bytes))
+        {
+            Report(AcgDiagnostics.NotAQuantity, node.Location, $"{label} ({text}) is not a whole number of bytes");
+            return null;
+        }
+
+        return (long)bytes;
+    }
+
+    /// <summary>Bytes per cycle: a plain number, <c>8 B/cycle</c>, or a per-second rate converted with the clock.</summary>
+    private double? Bandwidth(YamlNode node, string label, double? clockHz, bool clockGiven)
+    {
+        if (Quantity(node, label, "a bandwidth", "e.g. '8 B/cycle', '64' (bytes per cycle) or '1555 GB/s'") is not { } quantity)
+        {
+            return null;
+        }
+
+        var (number, unit, text) = quantity;
+
+        double scale;
+        if (unit.Length == 0)
+        {
+            scale = 1;
+        }
+        else if (unit.EndsWith("/cycle", StringComparison.Ordinal) && Quantities.SizeUnits.TryGetValue(unit[..^"/cycle".Length], out var bytes))
+        {
+            scale = bytes;
+        }
+        else if (Quantities.PerSecondUnits.TryGetValue(unit, out var perSecond))
+        {
+            if (clockHz is not { } clock)
+            {
+                // A clock that was given but unreadable has its own error already.
+                if (!clockGiven)
+                {
+                    Report(AcgDiagnostics.NeedsClock, node.Location,
+                        $"{label} is per second ('{text}'), which needs a top-level 'clock' (e.g. '1.41 GHz') to convert to bytes per cycle");
+                }
+
+                return null;
+            }
+
+            scale = perSecond / clock;
+        }
+        else
+        {
+            var known = Quantities.PerCycleUnits.Concat(Quantities.PerSecondUnits.Keys).ToList();
+            Report(AcgDiagnostics.UnknownUnit, node.Location,
+                $"unknown bandwidth unit '{unit}' in {label}{Spelling.DidYouMean(unit, known)}; write bytes per cycle ('8 B/cycle') or per second ('25.6 GB/s')");
+            return null;
+        }
+
+        return Magnitude(node, label, number, text, scale, allowZero: false);
+    }
+
+    private double? Frequency(YamlNode node, string label)
+    {
+        if (Quantity(node, label, "a frequency", "e.g. '100 MHz' or '1.41 GHz'") is not { } quantity)
+        {
+            return null;
+        }
+
+        var (number, unit, text) = quantity;
+
+        if (!Quantities.ClockUnits.TryGetValue(unit, out var scale))
+        {
+            var hint = unit.Length == 0 ? " has no unit" : $" has unknown unit '{unit}'{Spelling.DidYouMean(unit, Quantities.ClockUnits.Keys)}";
+            Report(AcgDiagnostics.UnknownUnit, node.Location, $"{label} ('{text}'){hint}; write Hz, kHz, MHz or GHz");
+            return null;
+        }
+
+        return Magnitude(node, label, number, text, scale, allowZero: false);
+    }
+
+    /// <summary>A time in cycles: a number, or a number followed by <c>cycle</c>/<c>cycles</c>.</summary>
+    private double? Cycles(YamlNode node, string label, bool allowZero)
+    {
+        if (Quantity(node, label, "a number of cycles", "e.g. '4' or '4 cycles'") is not { } quantity)
+        {
+            return null;
+        }
+
+        var (number, unit, text) = quantity;
+
+        if (unit.Length > 0 && !Quantities.CycleUnits.Contains(unit))
+        {
+            Report(AcgDiagnostics.UnknownUnit, node.Location,
+                $"unknown unit '{unit}' in {label}{Spelling.DidYouMean(unit, Quantities.CycleUnits)}; times are in cycles ('4' or '4 cycles')");
+            return null;
+        }
+
+        return Magnitude(node, label, number, text, 1, allowZero);
+    }
+
+    private double? Magnitude(YamlNode node, string label, string number, string text, double scale, bool allowZero)
+    {
+        if (!Quantities.TryParseDouble(number, out var value) || Math.Abs(value * scale) > Quantities.MaxMagnitude)
+        {
+            Report(AcgDiagnostics.ValueTooLarge, node.Location, $"{label} ({text}) is implausibly large");
+            return null;
+        }
+
+        value *= scale;
+        if (value < 0 || (value == 0 && !allowZero))
+        {
+            Report(AcgDiagnostics.NotPositive, node.Location, $"{label} must be {(allowZero ? "zero or more" : "positive")}, not '{text}'");
+            return null;
+        }
+
+        return value;
+    }
+
+    /// <summary>Splits a scalar into number and unit, reporting a value that is no quantity at all.</summary>
+    private (string Number, string Unit, string Text)? Quantity(YamlNode node, string label, string what, string example)
+    {
+        if (node is not YamlScalar { IsNull: false } scalar)
+        {
+            Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be {what}, {example}; not {node.Describe()}");
+            return null;
+        }
+
+        if (!Quantities.TrySplit(scalar.Value, out var number, out var unit))
+        {
+            Report(AcgDiagnostics.NotAQuantity, node.Location, $"{label} must be {what}, {example}; not '{scalar.Value}'");
+            return null;
+        }
+
+        return (number, unit, scalar.Value.Trim());
+    }
+
+    // ---- Names ----
+
+    private string? CheckName(string name, YamlNode at, string what, Regex pattern)
+    {
+        if (name.Length <= MaxNameLength && pattern.IsMatch(name))
+        {
+            return name;
+        }
+
+        var shown = name.Length > 40 ? name[..40] + "..." : name;
+        Report(AcgDiagnostics.InvalidName, at.Location,
+            name.Length > MaxNameLength
+                ? $"{what} '{shown}' is longer than {MaxNameLength} characters"
+                : $"{what} '{shown}' is not a valid name ({NameRule(pattern)})");
+        return null;
+    }
+
+    private static string NameRule(Regex pattern) =>
+        pattern == TransferPattern() ? "letters, digits, '_', '.' and '-', starting with a letter or '_'"
+        : pattern == CapabilityNamePattern() ? "letters, digits, '_' and '.', starting with a letter or '_'"
+        : pattern == GraphNamePattern() ? "letters, digits, '_', '.' and '-'"
+        : "letters, digits and '_', starting with a letter or '_'";
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex IdentifierPattern();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex CapabilityNamePattern();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*([.\-][A-Za-z0-9_]+)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex TransferPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex GraphNamePattern();
+
+    // ---- Helpers ----
+
+    /// <summary>The entries of a mapping whose keys are names (nodes, capabilities...), reporting repeated names.</summary>
+    private IEnumerable<YamlEntry> Unique(YamlMapping map, string what)
+    {
+        var seen = new Dictionary<string, YamlScalar>(StringComparer.Ordinal);
+        foreach (var entry in map.Entries)
+        {
+            if (seen.TryGetValue(entry.Key.Value, out var first))
+            {
+                Report(AcgDiagnostics.DuplicateKey, entry.Key.Location,
+                    $"{what} '{entry.Key.Value}' is defined twice (first at line {first.Location.Line})");
+                continue;
+            }
+
+            seen.Add(entry.Key.Value, entry.Key);
+            yield return entry;
+        }
+    }
+
+    private static string Alternatives(IEnumerable<string> choices)
+    {
+        var list = choices.Select(c => $"'{c}'").ToList();
+        return list.Count <= 1 ? string.Concat(list) : string.Join(", ", list.Take(list.Count - 1)) + " or " + list[^1];
+    }
+
+    private void Report(DiagnosticDescriptor descriptor, SourceLocation location, string message) =>
+        diagnostics.Report(descriptor, location, message);
+
+    /// <summary>One mapping checked against the keys its context allows: unknown and repeated keys are reported once, here.</summary>
+    private sealed class Fields
+    {
+        private readonly AcgReader reader;
+        private readonly string owner;
+        private readonly SourceLocation ownerLocation;
+        private readonly Dictionary<string, YamlEntry> entries = new(StringComparer.Ordinal);
+
+        /// <summary>Known keys that some unknown key was probably meant to be: their absence is that typo, already reported.</summary>
+        private readonly HashSet<string> misspelt = new(StringComparer.Ordinal);
+
+        public Fields(AcgReader reader, YamlMapping map, string owner, SourceLocation ownerLocation, IReadOnlyList<string> allowed)
+        {
+            this.reader = reader;
+            this.owner = owner;
+            this.ownerLocation = ownerLocation;
+            foreach (var entry in map.Entries)
+            {
+                var key = entry.Key.Value;
+                if (entries.TryGetValue(key, out var first))
+                {
+                    reader.Report(AcgDiagnostics.DuplicateKey, entry.Key.Location,
+                        $"key '{key}' appears twice in {owner} (first at line {first.Key.Location.Line})");
+                }
+                else if (!allowed.Contains(key))
+                {
+                    if (Spelling.Suggest(key, allowed) is { } meant)
+                    {
+                        misspelt.Add(meant);
+                    }
+
+                    var message = key == "<<"
+                        ? $"merge keys ('<<') are not supported in {owner}; write the keys out"
+                        : $"unknown key '{Shorten(key)}' in {owner}{Spelling.DidYouMean(key, allowed)}; the keys are {string.Join(", ", allowed)}";
+                    reader.Report(AcgDiagnostics.UnknownKey, entry.Key.Location, message);
+                }
+                else
+                {
+                    entries.Add(key, entry);
+                }
+            }
+        }
+
+        public YamlEntry? Get(string key) => entries.GetValueOrDefault(key);
+
+        public YamlEntry? Require(string key, string hint)
+        {
+            if (entries.TryGetValue(key, out var entry))
+            {
+                return entry;
+            }
+
+            if (misspelt.Contains(key))
+            {
+                return null;
+            }
+
+            reader.Report(AcgDiagnostics.MissingKey, ownerLocation, $"{owner} has no '{key}' ({hint})");
+            return null;
+        }
+
+        private static string Shorten(string text) => text.Length > 40 ? text[..40] + "..." : text;
+    }
+}
