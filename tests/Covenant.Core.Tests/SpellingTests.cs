@@ -62,3 +62,16 @@ public class ShortNameSpellingTests
     public void OneLetterNamesMatchUpToCase() =>
         Assert.That(Spelling.Suggest("k", ["N", "K", "M"]), Is.EqualTo("K"));
 }
+
+public class DoubledLetterSpellingTests
+{
+    [TestCase("kk", "k")]
+    [TestCase("KK", "K")]
+    [TestCase("xx", "x")]
+    public void ADoubledShortNameSuggestsTheSingleLetter(string typo, string expected) =>
+        Assert.That(Spelling.Suggest(typo, ["x", "k", "K", "M"]), Is.EqualTo(expected));
+
+    [Test]
+    public void TwoLetterSubstitutionsAreNotSuggested() =>
+        Assert.That(Spelling.Suggest("ab", ["ac", "zz"]), Is.Null);
+}

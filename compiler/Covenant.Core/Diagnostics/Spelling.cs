@@ -7,22 +7,29 @@ public static class Spelling
     public static string? Suggest(string word, IEnumerable<string> candidates)
     {
         string? best = null;
-        var bestDistance = int.MaxValue;
+        var bestDistance = (int.MaxValue, int.MaxValue);
         foreach (var candidate in candidates)
         {
             var distance = EditDistance(word.ToUpperInvariant(), candidate.ToUpperInvariant());
-            if (distance < bestDistance)
+            // Ties go to the candidate that also matches in case ('KK' suggests 'K' before 'k').
+            var ranked = (distance, EditDistance(word, candidate));
+            if (ranked.CompareTo(bestDistance) < 0 && IsPlausibleTypo(word, candidate, distance))
             {
                 best = candidate;
-                bestDistance = distance;
+                bestDistance = ranked;
             }
         }
 
-        // Allow roughly one typo per three characters; anything further is a different word. Names of one or
-        // two letters (shape parameters such as K) only match up to case: any letter is one edit from any other.
-        var allowed = word.Length <= 2 ? 0 : Math.Max(1, word.Length / 3);
-        return bestDistance <= allowed ? best : null;
+        return best;
     }
+
+    // Allow roughly one typo per three characters; anything further is a different word. For names of one
+    // or two letters (shape parameters such as K) a substitution turns any name into any other, so only a
+    // case difference or one letter too many or too few ('kk' for 'k') counts.
+    private static bool IsPlausibleTypo(string word, string candidate, int distance) =>
+        word.Length <= 2
+            ? distance == 0 || (distance == 1 && word.Length != candidate.Length)
+            : distance <= Math.Max(1, word.Length / 3);
 
     /// <summary>" (did you mean 'x'?)" or the empty string, ready to append to a message.</summary>
     public static string DidYouMean(string word, IEnumerable<string> candidates) =>
