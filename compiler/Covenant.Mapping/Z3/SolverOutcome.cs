@@ -18,7 +18,7 @@ public enum SolverVerdict
 /// </summary>
 public sealed record SolverOutcome(
     SolverVerdict Verdict,
-    Model? Model,
+    Microsoft.Z3.Model? Model,
     IReadOnlyList<BoolExpr> UnsatCore,
     string? UnknownReason,
     TimeSpan Elapsed)

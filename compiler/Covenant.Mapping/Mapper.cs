@@ -1,0 +1,223 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Covenant.Acg.Model;
+using Covenant.Codelets.Semantics;
+using Covenant.Codelets.Syntax;
+using Covenant.Core.Diagnostics;
+using Covenant.Mapping.Analysis;
+using Covenant.Mapping.Model;
+using Covenant.Mapping.Space;
+using Covenant.Mapping.Z3;
+
+namespace Covenant.Mapping;
+
+public sealed record MapperOptions
+{
+    public static MapperOptions Default { get; } = new();
+
+    /// <summary>Valid tile choices the solver draws per problem before local search refines the best.</summary>
+    public int SamplesPerProblem { get; init; } = 48;
+
+    /// <summary>Problems (capability, operand roles, embedding) searched, best efficiency first.</summary>
+    public int MaxProblems { get; init; } = 3;
+
+    /// <summary>Every solver call stops after this long.</summary>
+    public int SolverTimeoutMs { get; init; } = 5_000;
+
+    public uint Seed { get; init; } = 1;
+
+    /// <summary>When set, every solver query is written there as SMT-LIB2 (see <see cref="SmtDump"/>).</summary>
+    public string? DumpSmtDirectory { get; init; }
+}
+
+/// <summary>
+/// Maps a codelet instance onto an architecture graph: finds the accumulation nest and its epilogue, enumerates
+/// the ways to run it on the graph's multiply-accumulate capabilities (operand roles, which loop feeds each
+/// axis), samples each problem's tile space with Z3, refines the best samples by local search, and returns the
+/// mapping the analytic cost model ranks fastest. When nothing fits, the diagnostics say why.
+/// </summary>
+public static class Mapper
+{
+    public static Result<Mapping.Model.Mapping> Map(CodeletInstance instance, ArchitectureGraph graph, MapperOptions? options = null)
+    {
+        options ??= MapperOptions.Default;
+        var location = instance.Syntax.Location;
+        var z3 = Z3Runtime.TryInitialize();
+        if (!z3.Succeeded)
+        {
+            return Result<Mapping.Model.Mapping>.Failure(z3.Diagnostics);
+        }
+
+        var (nest, problem) = AccumulationFinder.Find(instance);
+        if (nest is null)
+        {
+            return Fail(MappingDiagnostics.NoAccumulation, problem!);
+        }
+
+        var (problems, rejections) = MappingProblem.Enumerate(instance, graph, nest);
+        if (problems.IsEmpty)
+        {
+            return Fail(MappingDiagnostics.NoCapability,
+                $"no capability of '{graph.Name}' can run codelet '{instance.Name}': {string.Join("; ", rejections)}");
+        }
+
+        var epilogueFailures = new List<string>();
+        var placeable = new List<(MappingProblem Problem, ImmutableArray<EpilogueStep> Steps, double Interval)>();
+        foreach (var candidate in problems)
+        {
+            var (steps, interval, reason) = PlaceEpilogue(candidate);
+            if (reason is not null)
+            {
+                epilogueFailures.Add(reason);
+                continue;
+            }
+
+            placeable.Add((candidate, steps, interval));
+        }
+
+        if (placeable.Count == 0)
+        {
+            return Fail(MappingDiagnostics.UnsupportedEpilogue, string.Join("; ", epilogueFailures.Distinct()));
+        }
+
+        var dump = options.DumpSmtDirectory is { } directory ? new SmtDump(directory) : null;
+        var random = new Random((int)options.Seed);
+        Mapping.Model.Mapping? best = null;
+        var misfits = new List<string>();
+        foreach (var (candidate, steps, interval) in placeable.OrderByDescending(p => p.Problem.Efficiency).Take(options.MaxProblems))
+        {
+            var residents = Footprints.Residents(candidate);
+            var costs = new CostModel(candidate, residents, interval);
+            using var space = new TileSpace(candidate, residents, options.SolverTimeoutMs, dump, options.Seed);
+            var samples = space.Sample(options.SamplesPerProblem, random);
+            if (samples.Count == 0)
+            {
+                misfits.Add($"{candidate.Describe()}: {space.Explain()}");
+                continue;
+            }
+
+            var (choice, cost) = Refine(space, costs, samples);
+            if (best is null || cost.Cycles < best.Cost.Cycles)
+            {
+                best = Build(candidate, choice, steps, cost);
+            }
+        }
+
+        return best is null
+            ? Fail(MappingDiagnostics.DoesNotFit, $"no tiling of codelet '{instance.Name}' fits '{graph.Name}': {string.Join("; ", misfits)}")
+            : Result<Mapping.Model.Mapping>.Success(best);
+
+        Result<Mapping.Model.Mapping> Fail(DiagnosticDescriptor descriptor, string message) =>
+            Result<Mapping.Model.Mapping>.Failure(descriptor.Create(location, message));
+    }
+
+    // Hill-climbs from the best samples: a neighbour is taken when the solver confirms it valid and it is cheaper.
+    private static (TileChoice Choice, CostEstimate Cost) Refine(TileSpace space, CostModel costs, List<TileChoice> samples)
+    {
+        var ranked = samples.Select(s => (Choice: s, Cost: costs.Evaluate(s))).OrderBy(s => s.Cost.Cycles).ToList();
+        var (choice, cost) = ranked[0];
+        var seen = samples.Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
+        var clock = Stopwatch.StartNew();
+        for (var improved = true; improved && clock.Elapsed < TimeSpan.FromSeconds(2);)
+        {
+            improved = false;
+            foreach (var neighbour in space.Neighbours(choice))
+            {
+                if (!seen.Add(neighbour.Key))
+                {
+                    continue;
+                }
+
+                var neighbourCost = costs.Evaluate(neighbour);
+                if (neighbourCost.Cycles < cost.Cycles && space.IsValid(neighbour))
+                {
+                    (choice, cost, improved) = (neighbour, neighbourCost, true);
+                    break;
+                }
+            }
+        }
+
+        return (choice, cost);
+    }
+
+    private static Mapping.Model.Mapping Build(MappingProblem problem, TileChoice choice, ImmutableArray<EpilogueStep> steps, CostEstimate cost)
+    {
+        var loops = problem.Loops.Select((loop, l) => new LoopMapping(
+            loop.Name, problem.Roles[l], loop.Extent, problem.PaddedExtents[l], problem.AxisOf(l),
+            problem.Intrinsic[l], choice.Blocks[l] * problem.Intrinsic[l])).ToImmutableArray();
+        var operands = ImmutableArray.Create(
+            new OperandBinding(problem.TensorA, problem.Mac.A.Name, problem.Mac.A.Storage),
+            new OperandBinding(problem.TensorB, problem.Mac.B.Name, problem.Mac.B.Storage),
+            new OperandBinding(problem.Accumulator, problem.Mac.Out.Name, problem.Mac.Out.Storage));
+        var output = problem.Nest.Epilogue?.Output ?? problem.Accumulator;
+        return new Mapping.Model.Mapping(
+            problem.Instance, problem.Graph, problem.Nest.NestIndex, problem.Mac.Node.Name, problem.Mac.Capability.Name,
+            problem.Accumulator, output, operands, problem.Embedding, loops,
+            [.. choice.Order.Select(l => problem.Loops[l].Name)],
+            [.. choice.DoubleBuffered.Order(StringComparer.Ordinal)],
+            steps, cost);
+    }
+
+    // Each epilogue step needs an element-wise capability on the accumulator's storage: `dst = op(dst, imm)` for
+    // an immediate (within the capability's range) or `dst = op(dst, src)` for a tensor operand.
+    private static (ImmutableArray<EpilogueStep> Steps, double Interval, string? Problem) PlaceEpilogue(MappingProblem problem)
+    {
+        var storage = problem.Mac.Out.Storage;
+        var steps = ImmutableArray.CreateBuilder<EpilogueStep>();
+        var interval = problem.Mac.Capability.IntervalCycles;
+        var elementwise = problem.Graph.Compute
+            .SelectMany(node => node.Capabilities.Select(capability => (Node: node, Capability: capability)))
+            .Where(c => c.Capability.Semantics.Kind == AssignKind.Assign
+                && c.Capability.FindOperand(c.Capability.Semantics.Target.Tensor) is { } dst && dst.Storage == storage)
+            .ToList();
+
+        // Wider results leave through narrower rows in passes separated by shifts: that needs a shift.
+        foreach (var operation in problem.Nest.Epilogue?.Steps ?? [])
+        {
+            var match = elementwise.FirstOrDefault(c => Performs(c.Capability, operation));
+            if (match.Capability is null)
+            {
+                var operand = operation.Tensor is null ? $"immediate {operation.Immediate}" : $"tensor '{operation.Tensor}'";
+                return ([], 0, $"no capability of '{problem.Graph.Name}' performs {operation.Op} with {operand} on '{storage}'");
+            }
+
+            steps.Add(new EpilogueStep(operation.Op, operation.Immediate, operation.Tensor, match.Node.Name, match.Capability.Name));
+            interval = Math.Max(interval, match.Capability.IntervalCycles);
+        }
+
+        var shift = elementwise.FirstOrDefault(c => Performs(c.Capability, new EpilogueOperation(EpilogueOp.ShiftRight, 8, null)));
+        if (shift.Capability is not null)
+        {
+            interval = Math.Max(interval, shift.Capability.IntervalCycles);
+        }
+
+        return (steps.ToImmutable(), interval, null);
+    }
+
+    private static bool Performs(Acg.Model.Capability capability, EpilogueOperation operation)
+    {
+        var value = capability.Semantics.Value;
+        var target = capability.Semantics.Target.Tensor;
+        (ExprSyntax? left, ExprSyntax? right) = (operation.Op, value) switch
+        {
+            (EpilogueOp.Add, BinarySyntax { Op: BinaryOp.Add } b) => (b.Left, b.Right),
+            (EpilogueOp.ShiftRight, BinarySyntax { Op: BinaryOp.ShiftRight } b) => (b.Left, b.Right),
+            (EpilogueOp.Max, CallSyntax { Function: "max", Arguments.Length: 2 } c) => (c.Arguments[0], c.Arguments[1]),
+            (EpilogueOp.Min, CallSyntax { Function: "min", Arguments.Length: 2 } c) => (c.Arguments[0], c.Arguments[1]),
+            _ => (null, null),
+        };
+        if (left is not AccessSyntax { } self || self.Tensor != target || right is null)
+        {
+            return false;
+        }
+
+        if (operation.Tensor is not null)
+        {
+            return right is AccessSyntax;
+        }
+
+        return right is NameSyntax name && capability.Immediates.FirstOrDefault(i => i.Name == name.Name) is { } immediate
+            && (immediate.Min is null || operation.Immediate >= immediate.Min)
+            && (immediate.Max is null || operation.Immediate <= immediate.Max);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Collections.Immutable;
+using Covenant.Acg.Model;
+using Covenant.Acg.Queries;
+using Covenant.Codelets;
+using Covenant.Mapping.Analysis;
+using Covenant.Mapping.Model;
+
+namespace Covenant.Mapping.Space;
+
+/// <summary>
+/// The analytic cost of a tile choice, from the architecture graph's numbers only: intrinsic issues times
+/// the capability's issue interval; per resident tensor, bytes moved (reloaded whenever a tile loop it depends
+/// on advances) over the bandwidth of the path that fills or drains its storage, plus that path's latency per
+/// transfer; the epilogue's element-wise issues. Transfers from off-chip storage share one port and are
+/// summed, as are stores. With double buffering the three streams overlap (the slowest sets the pace, plus one
+/// tile to fill the pipeline); without it they add up.
+/// </summary>
+public sealed class CostModel
+{
+    private readonly MappingProblem problem;
+    private readonly ImmutableArray<Resident> residents;
+    private readonly ImmutableDictionary<string, (double Bandwidth, double Latency)> fills;
+    private readonly (double Bandwidth, double Latency, long ElementBytes) drain;
+    private readonly double epilogueInterval;
+    private readonly int outputBytes;
+
+    public CostModel(MappingProblem problem, ImmutableArray<Resident> residents, double epilogueInterval)
+    {
+        this.problem = problem;
+        this.residents = residents;
+        this.epilogueInterval = epilogueInterval;
+        var queries = new AcgQueries(problem.Graph);
+        var offchip = problem.Graph.Offchip.Select(s => s.Name).ToList();
+        fills = residents.Select(r => r.Storage).Distinct().ToImmutableDictionary(
+            storage => storage,
+            storage => Best(offchip.SelectMany(o => queries.Paths(o, storage))));
+        var drainPaths = offchip.SelectMany(o => queries.Paths(problem.Mac.Out.Storage, o, throughCompute: true)).ToList();
+        var drainPath = drainPaths.OrderByDescending(p => p.BottleneckBandwidth).FirstOrDefault();
+        var (bandwidth, latency) = Best(drainPaths);
+        var lastStorage = drainPath?.Nodes.Reverse().Skip(1)
+            .Select(n => problem.Graph.FindNode(n)).OfType<StorageNode>().FirstOrDefault();
+        drain = (bandwidth, latency, lastStorage?.Element is { } e ? e.Type.Bytes() : 4);
+        var output = problem.Nest.Epilogue is { } epilogue
+            ? problem.Instance.Tensors.First(t => t.Name == epilogue.Output).ElementType
+            : problem.Instance.Tensors[problem.Nest.Accumulator.Tensor].ElementType;
+        outputBytes = output.Bytes();
+    }
+
+    private static (double Bandwidth, double Latency) Best(IEnumerable<AcgPath> paths)
+    {
+        var best = paths.OrderByDescending(p => p.BottleneckBandwidth).FirstOrDefault();
+        return best is null || double.IsInfinity(best.BottleneckBandwidth) ? (1.0, 0.0) : (best.BottleneckBandwidth, best.TotalLatency);
+    }
+
+    public CostEstimate Evaluate(TileChoice choice)
+    {
+        var loops = problem.Loops;
+        var trips = new int[loops.Length];
+        var iterations = new int[loops.Length];
+        long issues = 1;
+        for (var l = 0; l < loops.Length; l++)
+        {
+            var blocks = problem.Blocks(l);
+            trips[l] = (blocks + choice.Blocks[l] - 1) / choice.Blocks[l];
+            iterations[l] = Math.Min(choice.Blocks[l] * problem.Intrinsic[l], problem.PaddedExtents[l]);
+            issues *= blocks;
+        }
+
+        var node = problem.Mac.Node;
+        var compute = issues * problem.Mac.Capability.IntervalCycles / Math.Max(1, node.Count);
+        var traffic = ImmutableDictionary.CreateBuilder<string, long>();
+        var transfer = ImmutableDictionary.CreateBuilder<string, double>();
+        var footprint = ImmutableDictionary.CreateBuilder<string, long>();
+        double loadCycles = 0, storeCycles = 0, firstLoad = 0, lastStore = 0, epilogue = 0;
+
+        long outputTiles = 1;
+        for (var l = 0; l < loops.Length; l++)
+        {
+            if (problem.Roles[l] != LoopRole.Reduction)
+            {
+                outputTiles *= trips[l];
+            }
+        }
+
+        foreach (var resident in residents)
+        {
+            var rows = Footprints.Rows(resident, choice.Blocks.AsSpan(), iterations);
+            var tileBytes = rows * resident.RowBytes;
+            footprint[resident.Tensor] = tileBytes;
+            if (resident.IsOutput)
+            {
+                // One store per output tile, of the output's bytes (an i32 result moves 4 bytes per element).
+                var accElementBytes = problem.Mac.Out.Type.Bytes();
+                var bytes = rows * (resident.RowBytes / accElementBytes) * outputBytes;
+                traffic[resident.Tensor] = bytes * outputTiles;
+                var cycles = outputTiles * ((bytes / drain.Bandwidth) + drain.Latency);
+                transfer[resident.Tensor] = cycles;
+                storeCycles += cycles;
+                lastStore = (bytes / drain.Bandwidth) + drain.Latency;
+
+                // Element-wise work per output row: the epilogue's steps, and the extra passes a result wider
+                // than the drain's element needs (an i32 leaving through 8-bit rows: shift, store, 4 times).
+                var passes = Math.Max(1, outputBytes / drain.ElementBytes);
+                var steps = (problem.Nest.Epilogue?.Steps.Length ?? 0) + passes - 1;
+                epilogue += outputTiles * rows * steps * epilogueInterval;
+                continue;
+            }
+
+            var loads = LoadCount(resident, choice, trips, outputTiles);
+            var (bandwidth, latency) = fills[resident.Storage];
+            traffic[resident.Tensor] = loads * tileBytes;
+            var loadTime = loads * ((tileBytes / bandwidth) + latency);
+            transfer[resident.Tensor] = loadTime;
+            loadCycles += loadTime;
+            firstLoad += (tileBytes / bandwidth) + latency;
+        }
+
+        var inputsOverlap = residents.Where(r => !r.IsOutput).All(r => choice.DoubleBuffered.Contains(r.Storage));
+        var outputOverlaps = choice.DoubleBuffered.Contains(problem.Mac.Out.Storage);
+        var work = compute + epilogue;
+        var total = inputsOverlap ? Math.Max(work, loadCycles) + firstLoad : work + loadCycles;
+        total = outputOverlaps ? Math.Max(total, storeCycles) + lastStore : total + storeCycles;
+        return new CostEstimate(total, compute, traffic.ToImmutable(), transfer.ToImmutable(), footprint.ToImmutable());
+    }
+
+    // A tile of an input is reloaded whenever a tile loop it depends on advances, and also whenever a loop
+    // inside that one advances (the storage then holds another tile). Tensors the epilogue reads are loaded
+    // once per output tile.
+    private long LoadCount(Resident resident, TileChoice choice, int[] trips, long outputTiles)
+    {
+        if (!problem.Loops.Select((_, l) => l).Any(l => Depends(resident, l) && problem.Roles[l] == LoopRole.Reduction)
+            && resident.Storage == problem.Mac.Out.Storage)
+        {
+            return outputTiles;
+        }
+
+        var innermost = -1;
+        for (var position = 0; position < choice.Order.Length; position++)
+        {
+            if (Depends(resident, choice.Order[position]) && trips[choice.Order[position]] > 1)
+            {
+                innermost = position;
+            }
+        }
+
+        long count = 1;
+        for (var position = 0; position <= innermost; position++)
+        {
+            count *= trips[choice.Order[position]];
+        }
+
+        return count;
+    }
+
+    private static bool Depends(Resident resident, int loop) => resident.Dims.Any(d => d.Coefficients[loop] != 0);
+}

@@ -1,0 +1,312 @@
+using System.Collections.Immutable;
+using Covenant.Acg.Model;
+using Covenant.Mapping.Analysis;
+using Covenant.Mapping.Model;
+using Covenant.Mapping.Z3;
+using Microsoft.Z3;
+
+namespace Covenant.Mapping.Space;
+
+/// <summary>
+/// The Z3 model of one problem's tile space. Variables: intrinsic blocks per tile for each loop (each
+/// restricted to the balanced tile sizes ⌈n/k⌉, which include every divisor), the position of each
+/// non-reduction loop in the tile order (a permutation; reduction loops come after them), and a double-buffering
+/// flag per storage node. Constraints: every storage node holds the footprints of its resident tensors —
+/// twice over when double-buffered — within its usable capacity. Every sample the solver returns is a valid
+/// mapping by construction; the cost model ranks them.
+/// </summary>
+public sealed class TileSpace : IDisposable
+{
+    private readonly MappingProblem problem;
+    private readonly Context context;
+    private readonly Solver solver;
+    private readonly IntExpr[] blocks;
+    private readonly IntExpr[] positions;
+    private readonly ImmutableArray<int> orderedLoops;
+    private readonly ImmutableDictionary<string, BoolExpr> doubleBuffer;
+    private readonly ImmutableArray<ImmutableArray<int>> candidates;
+    private readonly ImmutableDictionary<string, (long Capacity, ImmutableArray<Resident> Residents)> storages;
+    private readonly int timeoutMs;
+    private readonly SmtDump? dump;
+
+    public TileSpace(MappingProblem problem, ImmutableArray<Resident> residents, int timeoutMs, SmtDump? dump, uint seed)
+    {
+        this.problem = problem;
+        this.timeoutMs = timeoutMs;
+        this.dump = dump;
+        context = Z3Runtime.CreateContext(timeoutMs);
+        solver = context.MkSolver();
+        var parameters = context.MkParams();
+        parameters.Add("random_seed", seed);
+        solver.Parameters = parameters;
+
+        var loops = problem.Loops;
+        blocks = new IntExpr[loops.Length];
+        var candidateSets = ImmutableArray.CreateBuilder<ImmutableArray<int>>(loops.Length);
+        for (var l = 0; l < loops.Length; l++)
+        {
+            blocks[l] = context.MkIntConst($"blocks_{loops[l].Name}");
+            var values = BalancedTiles(problem.Blocks(l));
+            candidateSets.Add(values);
+            solver.Assert(context.MkOr(values.Select(v => context.MkEq(blocks[l], context.MkInt(v)))));
+        }
+
+        candidates = candidateSets.MoveToImmutable();
+
+        // Reduction loops stay innermost (an accumulator tile completes on chip); the others are permuted.
+        orderedLoops = [.. Enumerable.Range(0, loops.Length).Where(l => problem.Roles[l] != LoopRole.Reduction)];
+        positions = orderedLoops.Select(l => context.MkIntConst($"position_{loops[l].Name}")).ToArray();
+        foreach (var position in positions)
+        {
+            solver.Assert(context.MkAnd(context.MkGe(position, context.MkInt(0)), context.MkLt(position, context.MkInt(positions.Length))));
+        }
+
+        if (positions.Length > 1)
+        {
+            solver.Assert(context.MkDistinct(positions));
+        }
+
+        var buffers = ImmutableDictionary.CreateBuilder<string, BoolExpr>();
+        var storageBuilder = ImmutableDictionary.CreateBuilder<string, (long, ImmutableArray<Resident>)>();
+        foreach (var group in residents.GroupBy(r => r.Storage))
+        {
+            var node = problem.Graph.StorageNode(group.Key);
+            var rowBytes = group.First().RowBytes;
+            var capacity = node.UsableBytes / rowBytes;
+            storageBuilder[group.Key] = (capacity, [.. group]);
+            var flag = context.MkBoolConst($"double_buffer_{group.Key}");
+            buffers[group.Key] = flag;
+            ArithExpr used = context.MkInt(0);
+            foreach (var resident in group)
+            {
+                used = context.MkAdd(used, RowsExpression(resident));
+            }
+
+            var copies = (ArithExpr)context.MkITE(flag, context.MkInt(2), context.MkInt(1));
+            solver.AssertAndTrack(
+                context.MkLe(context.MkMul(copies, used), context.MkInt(capacity)),
+                context.MkBoolConst($"capacity of {group.Key}"));
+        }
+
+        doubleBuffer = buffers.ToImmutable();
+        storages = storageBuilder.ToImmutable();
+    }
+
+    /// <summary>Checks that a concrete choice satisfies the model (it always should for sampled ones).</summary>
+    public bool IsValid(TileChoice choice) => Check(Fix(choice)) is { IsSat: true };
+
+    /// <summary>
+    /// Draws up to <paramref name="count"/> distinct valid choices. Each draw asks the solver for a model under
+    /// random lower bounds on some tiles (so samples spread over the space instead of clustering at the
+    /// smallest tiles), and every model found is blocked from being drawn again.
+    /// </summary>
+    public List<TileChoice> Sample(int count, Random random)
+    {
+        var found = new List<TileChoice>();
+        solver.Push();
+        try
+        {
+            SampleInto(found, count, random);
+        }
+        finally
+        {
+            // The blocking clauses only serve this round of sampling.
+            solver.Pop();
+        }
+
+        return found;
+    }
+
+    private void SampleInto(List<TileChoice> found, int count, Random random)
+    {
+        for (var attempt = 0; attempt < count * 2 && found.Count < count; attempt++)
+        {
+            var hints = new List<BoolExpr>();
+            for (var l = 0; l < blocks.Length; l++)
+            {
+                if (random.NextDouble() < 0.6)
+                {
+                    var values = candidates[l];
+                    hints.Add(context.MkGe(blocks[l], context.MkInt(values[random.Next(values.Length)])));
+                }
+            }
+
+            foreach (var (storage, flag) in doubleBuffer)
+            {
+                if (random.NextDouble() < 0.5)
+                {
+                    hints.Add(random.NextDouble() < 0.7 ? flag : context.MkNot(flag));
+                }
+            }
+
+            var outcome = Check([.. hints]);
+            if (outcome is not { IsSat: true })
+            {
+                outcome = Check();
+                if (outcome is not { IsSat: true })
+                {
+                    break;
+                }
+            }
+
+            var choice = Read(outcome.Model!);
+            found.Add(choice);
+            solver.Assert(context.MkNot(context.MkAnd(Fix(choice))));
+        }
+    }
+
+    /// <summary>Why even the smallest tiles do not fit: the capacities in the solver's unsat core, in words.</summary>
+    public string Explain()
+    {
+        var smallest = new TileChoice([.. Enumerable.Repeat(1, blocks.Length)], orderedLoops, []);
+        var lines = new List<string>();
+        foreach (var (storage, (capacity, residents)) in storages)
+        {
+            var ones = Enumerable.Repeat(1, blocks.Length).ToArray();
+            var iterations = problem.Intrinsic.ToArray();
+            var rows = residents.Sum(r => Footprints.Rows(r, ones, iterations));
+            if (rows > capacity)
+            {
+                lines.Add($"{storage} holds {capacity} rows, but the smallest tile of " +
+                    $"{string.Join(" and ", residents.Select(r => r.Tensor))} needs {rows}");
+            }
+        }
+
+        var outcome = Check(Fix(smallest));
+        var core = outcome.UnsatCore.Select(c => c.ToString().Trim('|')).ToList();
+        return lines.Count > 0 ? string.Join("; ", lines)
+            : core.Count > 0 ? "these constraints conflict: " + string.Join(", ", core)
+            : "the solver found no tiling (" + outcome + ")";
+    }
+
+    /// <summary>The values of <paramref name="choice"/> as equalities on the model's variables.</summary>
+    public BoolExpr[] Fix(TileChoice choice)
+    {
+        var fixes = new List<BoolExpr>();
+        for (var l = 0; l < blocks.Length; l++)
+        {
+            fixes.Add(context.MkEq(blocks[l], context.MkInt(choice.Blocks[l])));
+        }
+
+        var nonReduction = choice.Order.Where(l => problem.Roles[l] != LoopRole.Reduction).ToList();
+        for (var p = 0; p < positions.Length; p++)
+        {
+            fixes.Add(context.MkEq(positions[p], context.MkInt(nonReduction.IndexOf(orderedLoops[p]))));
+        }
+
+        foreach (var (storage, flag) in doubleBuffer)
+        {
+            fixes.Add(choice.DoubleBuffered.Contains(storage) ? flag : context.MkNot(flag));
+        }
+
+        return [.. fixes];
+    }
+
+    /// <summary>The neighbours of a choice: one tile a step larger or smaller, two adjacent tile loops swapped,
+    /// or one double-buffering flag flipped.</summary>
+    public IEnumerable<TileChoice> Neighbours(TileChoice choice)
+    {
+        for (var l = 0; l < blocks.Length; l++)
+        {
+            var values = candidates[l];
+            var index = values.IndexOf(choice.Blocks[l]);
+            foreach (var next in new[] { index - 1, index + 1 })
+            {
+                if (next >= 0 && next < values.Length)
+                {
+                    yield return choice with { Blocks = choice.Blocks.SetItem(l, values[next]) };
+                }
+            }
+        }
+
+        for (var p = 0; p + 1 < choice.Order.Length; p++)
+        {
+            if (problem.Roles[choice.Order[p]] != LoopRole.Reduction && problem.Roles[choice.Order[p + 1]] != LoopRole.Reduction)
+            {
+                yield return choice with { Order = choice.Order.SetItem(p, choice.Order[p + 1]).SetItem(p + 1, choice.Order[p]) };
+            }
+        }
+
+        foreach (var storage in doubleBuffer.Keys)
+        {
+            yield return choice with
+            {
+                DoubleBuffered = choice.DoubleBuffered.Contains(storage) ? choice.DoubleBuffered.Remove(storage) : choice.DoubleBuffered.Add(storage),
+            };
+        }
+    }
+
+    private SolverOutcome Check(params BoolExpr[] assumptions)
+    {
+        dump?.Write(solver, problem.Instance.Name);
+        return solver.CheckWithTimeout(timeoutMs, assumptions);
+    }
+
+    private TileChoice Read(Microsoft.Z3.Model model)
+    {
+        var values = blocks.Select(b => ((IntNum)model.Evaluate(b, true)).Int).ToImmutableArray();
+        var order = orderedLoops
+            .OrderBy(l => ((IntNum)model.Evaluate(positions[orderedLoops.IndexOf(l)], true)).Int)
+            .Concat(Enumerable.Range(0, blocks.Length).Where(l => problem.Roles[l] == LoopRole.Reduction))
+            .ToImmutableArray();
+        var buffered = doubleBuffer.Where(p => model.Evaluate(p.Value, true).IsTrue).Select(p => p.Key).ToImmutableHashSet();
+        return new TileChoice(values, order, buffered);
+    }
+
+    // The same footprint as Footprints.Rows, as a Z3 term over the block variables.
+    private ArithExpr RowsExpression(Resident resident)
+    {
+        ArithExpr rows = context.MkInt(1);
+        foreach (var dim in resident.Dims)
+        {
+            ArithExpr range;
+            if (dim.PackedLoop is { } packed)
+            {
+                range = blocks[packed];
+                for (var l = 0; l < dim.Coefficients.Length; l++)
+                {
+                    if (l != packed && dim.Coefficients[l] != 0)
+                    {
+                        range = context.MkMul(range, Iterations(l));
+                    }
+                }
+            }
+            else
+            {
+                range = context.MkInt(1);
+                for (var l = 0; l < dim.Coefficients.Length; l++)
+                {
+                    if (dim.Coefficients[l] != 0)
+                    {
+                        range = context.MkAdd(range, context.MkMul(context.MkInt(Math.Abs(dim.Coefficients[l])),
+                            context.MkSub(Iterations(l), context.MkInt(1))));
+                    }
+                }
+            }
+
+            rows = context.MkMul(rows, range);
+        }
+
+        return rows;
+    }
+
+    private ArithExpr Iterations(int loop) => context.MkMul(blocks[loop], context.MkInt(problem.Intrinsic[loop]));
+
+    /// <summary>⌈n/k⌉ for k = 1..n, ascending: every tile size that gives a distinct number of tiles.</summary>
+    public static ImmutableArray<int> BalancedTiles(int n)
+    {
+        var values = new SortedSet<int>();
+        for (var k = 1; k <= n; k++)
+        {
+            values.Add((n + k - 1) / k);
+        }
+
+        return [.. values];
+    }
+
+    public void Dispose()
+    {
+        solver.Dispose();
+        context.Dispose();
+    }
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using Covenant.Acg;
+using Covenant.Codelets.Semantics;
+using Covenant.Mapping.Model;
+using Covenant.Testing;
+
+namespace Covenant.Mapping.Tests;
+
+public class MapperTests
+{
+    private static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings)
+    {
+        var loaded = CodeletLoader.Load(Repo.PathOf("codelets", codelet + ".cdlt"));
+        Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
+        var instance = loaded.Value!.Instantiate(bindings.ToDictionary(b => b.Name, b => b.Value));
+        Assert.That(instance.Succeeded, Is.True, string.Join("\n", instance.Diagnostics));
+        return instance.Value!;
+    }
+
+    private static Acg.Model.ArchitectureGraph Arch(string name)
+    {
+        var loaded = AcgLoader.Load(Repo.PathOf("architectures", name + ".yaml"));
+        Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
+        return loaded.Value!;
+    }
+
+    [Test]
+    public void MapsAResNetConvolutionOntoVtaWithChannelsOnTheBlockAxes()
+    {
+        var instance = Instance("conv2d", ("N", 1), ("H", 14), ("W", 14), ("C", 256), ("K", 256), ("R", 3), ("S", 3), ("pad", 1));
+        var clock = Stopwatch.StartNew();
+        var result = Mapper.Map(instance, Arch("vta"));
+        var seconds = clock.Elapsed.TotalSeconds;
+        Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
+        var mapping = result.Value!;
+        TestContext.Out.WriteLine($"{seconds:F2} s, {Describe(mapping)}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(mapping.Embedding.Single(e => e.Axis == "j").Loop, Is.EqualTo("k"), "output channels feed the column axis");
+            Assert.That(mapping.Embedding.Single(e => e.Axis == "k").Loop, Is.EqualTo("c"), "input channels feed the reduction axis");
+            Assert.That(mapping.OperandOf("x").Operand, Is.EqualTo("inp"));
+            Assert.That(mapping.OperandOf("w").Operand, Is.EqualTo("wgt"));
+            Assert.That(mapping.TileOrder.TakeLast(3), Is.EquivalentTo(new[] { "r", "s", "c" }), "reductions innermost");
+        });
+    }
+
+    internal static string Describe(Mapping.Model.Mapping m) =>
+        $"{m.Capability}: " + string.Join(", ", m.Embedding.Select(e => $"{e.Axis}<-{e.Loop}")) + "; tiles " +
+        string.Join(" ", m.Loops.Select(l => $"{l.Loop}={l.Tile}/{l.PaddedExtent}")) + "; order " + string.Join(",", m.TileOrder) +
+        "; db " + string.Join(",", m.DoubleBuffered) + $"; cycles {m.Cost.Cycles:F0} util {m.Cost.Utilization:P0}; " +
+        string.Join(" ", m.Cost.FootprintBytes.Select(f => $"{f.Key}:{f.Value}B"));
+}
+
+public class MapperEpilogueAndFailureTests
+{
+    private static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings)
+    {
+        var loaded = CodeletLoader.Load(Repo.PathOf("codelets", codelet + ".cdlt"));
+        var instance = loaded.Value!.Instantiate(bindings.ToDictionary(b => b.Name, b => b.Value));
+        Assert.That(instance.Succeeded, Is.True, string.Join("\n", instance.Diagnostics));
+        return instance.Value!;
+    }
+
+    private static Acg.Model.ArchitectureGraph ArchFromText(string text)
+    {
+        var loaded = AcgLoader.Parse(new Core.Diagnostics.SourceFile("variant.yaml", text));
+        Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
+        return loaded.Value!;
+    }
+
+    private static string VtaText => File.ReadAllText(Repo.PathOf("architectures", "vta.yaml"));
+
+    [Test]
+    public void PlacesTheRequantizeEpilogueOnTheAluInOrder()
+    {
+        var instance = Instance("fc_requant", ("M", 4), ("N", 32), ("K", 48), ("shift", 6));
+        var result = Mapper.Map(instance, ArchFromText(VtaText));
+        Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
+        var mapping = result.Value!;
+        Assert.That(mapping.Accumulator, Is.EqualTo("acc"));
+        Assert.That(mapping.Output, Is.EqualTo("y"));
+
+        // y = i8(clip(relu((acc + bias) >> shift), -128, 127)): add the bias, shift, relu, then clip.
+        var steps = mapping.Epilogue.Select(s => (s.Op, s.Immediate, s.Tensor, s.Capability)).ToList();
+        Assert.That(steps, Is.EqualTo(new (EpilogueOp, long?, string?, string)[]
+        {
+            (EpilogueOp.Add, null, "bias", "add"),
+            (EpilogueOp.ShiftRight, 6, null, "shr_imm"),
+            (EpilogueOp.Max, 0, null, "max_imm"),
+            (EpilogueOp.Max, -128, null, "max_imm"),
+            (EpilogueOp.Min, 127, null, "min_imm"),
+        }));
+    }
+
+    [Test]
+    public void AnEpilogueTheAluCannotDoIsExplained()
+    {
+        // Without the immediate max, relu has nowhere to run.
+        var text = VtaText.Replace("      max_imm:", "      max_imm_removed:").Replace("dst[i, j] = max(dst[i, j], imm)", "dst[i, j] = min(dst[i, j], imm)");
+        var result = Mapper.Map(Instance("fc_requant", ("M", 4), ("N", 16), ("K", 16)), ArchFromText(text));
+        Assert.That(result.Succeeded, Is.False);
+        var diagnostic = result.Diagnostics.Single();
+        Assert.That(diagnostic.Id, Is.EqualTo("COV4004"));
+        Assert.That(diagnostic.Message, Does.Contain("Max").And.Contain("acc_buf"));
+    }
+
+    [Test]
+    public void WhenNoTileFitsTheMessageNamesTheStorage()
+    {
+        // Tiles shrink to one intrinsic block, so make the accumulator buffer one row: the accumulator tile and
+        // the bias that the epilogue adds cannot both be there.
+        var text = VtaText.Replace("capacity: 128 KiB               # LOG_ACC_BUFF_SIZE 17", "capacity: 64 B");
+        var result = Mapper.Map(Instance("fc_requant", ("M", 4), ("N", 16), ("K", 16)), ArchFromText(text));
+        Assert.That(result.Succeeded, Is.False, () => MapperTests.Describe(result.Value!));
+        var diagnostic = result.Diagnostics.Single();
+        Assert.That(diagnostic.Id, Is.EqualTo("COV4005"));
+        Assert.That(diagnostic.Message, Does.Contain("acc_buf holds 1 rows, but the smallest tile of acc and bias needs 2"));
+    }
+
+    [Test]
+    public void ACodeletWithoutAMultiplyAccumulateIsExplained()
+    {
+        var loaded = CodeletLoader.Load(new Core.Diagnostics.SourceFile("copy.cdlt",
+            "codelet copy<N>(x: i8[N]) -> y: i8[N] { for n: y[n] = x[n] }"));
+        Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
+        var instance = loaded.Value!.Instantiate(new Dictionary<string, long> { ["N"] = 4 }).Value!;
+        var result = Mapper.Map(instance, ArchFromText(VtaText));
+        Assert.That(result.Diagnostics.Single().Id, Is.EqualTo("COV4001"));
+    }
+
+    [TestCase("gemm", "vta-1x32x32")]
+    [TestCase("gemm", "vta")]
+    [TestCase("bmm", "vta")]
+    [TestCase("gemv", "vta")]
+    [TestCase("conv2d_depthwise", "vta")]
+    [TestCase("conv2d_grouped", "vta")]
+    public void SmallOperatorsMap(string codelet, string arch)
+    {
+        var bindings = codelet switch
+        {
+            "gemm" => new[] { ("M", 7L), ("N", 13L), ("K", 29L) },
+            "bmm" => [("B", 2L), ("M", 7L), ("N", 13L), ("K", 29L)],
+            "gemv" => [("M", 33L), ("K", 17L)],
+            "conv2d_grouped" => [("N", 1L), ("H", 6L), ("W", 6L), ("C", 32L), ("K", 32L), ("G", 2L), ("R", 3L), ("S", 3L), ("pad", 1L)],
+            _ => [("N", 1L), ("H", 6L), ("W", 6L), ("C", 8L), ("R", 3L), ("S", 3L), ("pad", 1L)],
+        };
+        var result = Mapper.Map(Instance(codelet, bindings), ArchFromText(File.ReadAllText(Repo.PathOf("architectures", arch + ".yaml"))));
+        Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
+        var mapping = result.Value!;
+        TestContext.Out.WriteLine(MapperTests.Describe(mapping));
+
+        // Whatever was chosen covers every loop and keeps the reductions innermost.
+        Assert.That(mapping.Loops.Select(l => l.Loop), Is.EquivalentTo(mapping.TileOrder));
+        var firstReduction = mapping.TileOrder.ToList().FindIndex(l => mapping.Loop(l).Role == LoopRole.Reduction);
+        Assert.That(mapping.TileOrder.Skip(Math.Max(0, firstReduction)).All(l => mapping.Loop(l).Role == LoopRole.Reduction), Is.True);
+        Assert.That(mapping.Loops.All(l => l.Tile % l.Intrinsic == 0 && l.Tile <= l.PaddedExtent), Is.True);
+    }
+}
