@@ -9,6 +9,9 @@ public class CommandLineTests
     [TestCase("codelet")]
     [TestCase("codelet", "check")]
     [TestCase("codelet", "run")]
+    [TestCase("compile")]
+    [TestCase("run")]
+    [TestCase("suite")]
     public void EveryCommandHasHelp(params string[] command)
     {
         var run = CliRun.Of([.. command, "--help"]);

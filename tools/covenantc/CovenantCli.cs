@@ -6,7 +6,7 @@ namespace Covenant.Cli;
 
 /// <summary>
 /// Builds the command tree and runs one command line. Exit codes: 0 success, 1 user error (bad input,
-/// bad flags, a failed check), 3 internal error (a bug in Covenant).
+/// bad flags, a failed check), 2 a run whose output differs from the reference, 3 internal error (a bug in Covenant).
 /// Data goes to stdout; diagnostics and progress go to stderr.
 /// </summary>
 public static class CovenantCli
@@ -22,6 +22,11 @@ public static class CovenantCli
             "write operators once as codelets, and compile, run and compare them.");
         root.Add(ArchCommands.Build(context));
         root.Add(CodeletCommands.Build(context));
+        foreach (var command in CompileCommands.Build(context))
+        {
+            root.Add(command);
+        }
+
         return root;
     }
 

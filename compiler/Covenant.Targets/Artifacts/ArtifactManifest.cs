@@ -1,0 +1,77 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Covenant.Core.Diagnostics;
+
+namespace Covenant.Targets.Artifacts;
+
+/// <summary>
+/// <c>artifact.json</c>, the index of an artifact directory. An artifact is self-contained: it keeps copies of
+/// the codelet source and the architecture file it was compiled from (so <c>covenantc run</c> can rebuild the
+/// reference instance without the original files), the shape bindings, the target's files, and the reports.
+/// </summary>
+public sealed record ArtifactManifest(
+    int FormatVersion,
+    string Codelet,
+    string CodeletFile,
+    string ArchitectureFile,
+    string Architecture,
+    string Target,
+    ImmutableSortedDictionary<string, long> Bindings,
+    ImmutableArray<string> Files,
+    double? PredictedCycles,
+    string CompiledFrom)
+{
+    public const int CurrentFormatVersion = 1;
+    public const string FileName = "artifact.json";
+    public const string CodeletCopy = "codelet.cdlt";
+    public const string ArchitectureCopy = "architecture.yaml";
+    public const string MappingReport = "mapping.json";
+    public const string Listing = "listing.txt";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static readonly DiagnosticDescriptor NotAnArtifact = new("COV0005", "not an artifact directory");
+
+    /// <summary>Reads <c>artifact.json</c> from <paramref name="directory"/>, as a diagnostic when it is missing or malformed.</summary>
+    public static Result<ArtifactManifest> Read(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            return Result<ArtifactManifest>.Failure(NotAnArtifact.Create(SourceLocation.OfFile(directory),
+                Directory.Exists(directory)
+                    ? $"no {FileName} here; compile one with 'covenantc compile'"
+                    : "no such directory"));
+        }
+
+        try
+        {
+            var manifest = JsonSerializer.Deserialize<ArtifactManifest>(File.ReadAllText(path), Json);
+            if (manifest is null || manifest.Codelet is null || manifest.Files.IsDefault || manifest.Bindings is null)
+            {
+                return Result<ArtifactManifest>.Failure(NotAnArtifact.Create(SourceLocation.OfFile(path), "the manifest is incomplete"));
+            }
+
+            if (manifest.FormatVersion != CurrentFormatVersion)
+            {
+                return Result<ArtifactManifest>.Failure(NotAnArtifact.Create(SourceLocation.OfFile(path),
+                    $"format version {manifest.FormatVersion} is not {CurrentFormatVersion}; recompile it"));
+            }
+
+            return Result<ArtifactManifest>.Success(manifest);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return Result<ArtifactManifest>.Failure(NotAnArtifact.Create(SourceLocation.OfFile(path), e.Message));
+        }
+    }
+
+    public void Write(string directory) =>
+        File.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json) + "\n");
+}

@@ -1,0 +1,12 @@
+using Covenant.Runtime.Execution;
+using Covenant.Targets;
+
+namespace Covenant.Cli;
+
+/// <summary>The one place where the command line learns which target passes and executors exist.</summary>
+public static class CliTargets
+{
+    public static TargetRegistry Registry { get; } = new([]);
+
+    public static IReadOnlyList<IArtifactExecutor> Executors { get; } = [];
+}

@@ -1,0 +1,297 @@
+using System.Collections.Immutable;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Covenant.Compiler;
+using Covenant.Core.Diagnostics;
+using Covenant.Mapping;
+using Covenant.Runtime.Execution;
+using Covenant.Targets;
+
+namespace Covenant.Cli.Commands;
+
+/// <summary><c>covenantc compile</c>, <c>run</c> and <c>suite</c>: from a codelet and an architecture to a verified run.</summary>
+public static class CompileCommands
+{
+    /// <summary>Exit code of <c>run</c> and <c>suite</c> when an output differs from the reference.</summary>
+    public const int Mismatch = 2;
+
+    public static IEnumerable<Command> Build(CliContext context) => [BuildCompile(context), BuildRun(context), BuildSuite(context)];
+
+    private static Option<string[]> SetOption() => new("--set")
+    {
+        Description = "Bind a shape parameter, NAME=VALUE (repeatable, or comma-separated: --set M=64,N=64,K=64).",
+    };
+
+    private static Command BuildCompile(CliContext context)
+    {
+        var codelet = CliArguments.File("codelet", "The codelet file (.cdlt).");
+        var arch = new Option<string>("--arch") { Description = "The architecture file (.yaml).", Required = true };
+        var set = SetOption();
+        var output = new Option<string>("--output", "-o") { Description = "The artifact directory to write.", Required = true };
+        var dumpSmt = new Option<string?>("--dump-smt") { Description = "Write every solver query to this directory as SMT-LIB2." };
+        var dramBase = new Option<string>("--dram-base")
+        {
+            Description = "Physical address of the memory image (hex with 0x, or decimal).",
+            DefaultValueFactory = _ => "0x10000000",
+        };
+        var json = new Option<bool>("--json") { Description = "Print the mapping summary as JSON on stdout." };
+        var command = new Command("compile", "Map a codelet instance onto an architecture and emit an artifact directory " +
+            "(instruction stream, memory map, listing, mapping report).")
+        {
+            codelet, arch, set, output, dumpSmt, dramBase, json,
+        };
+        command.SetAction(parse =>
+        {
+            var diagnostics = new DiagnosticBag();
+            var bindings = ShapeBindings.Parse(parse.GetValue(set) ?? [], diagnostics);
+            var baseAddress = ParseAddress(parse.GetRequiredValue(dramBase), diagnostics);
+            if (context.Report(diagnostics.ToImmutable()))
+            {
+                return CovenantCli.UserError;
+            }
+
+            var request = new CompileRequest(parse.GetRequiredValue(codelet), parse.GetRequiredValue(arch), bindings,
+                MapperOptions.Default with { DumpSmtDirectory = parse.GetValue(dumpSmt) },
+                TargetOptions.Default with { DramBase = baseAddress });
+            var clock = Stopwatch.StartNew();
+            var compiled = CompilerPipeline.Compile(request, CliTargets.Registry);
+            if (context.Report(compiled.Diagnostics) || !compiled.Succeeded)
+            {
+                return CovenantCli.UserError;
+            }
+
+            var directory = parse.GetRequiredValue(output);
+            var written = CompilerPipeline.WriteArtifact(compiled.Value, directory);
+            if (context.Report(written.Diagnostics) || !written.Succeeded)
+            {
+                return CovenantCli.UserError;
+            }
+
+            var mapping = compiled.Value.Mapping;
+            if (parse.GetValue(json))
+            {
+                var report = Covenant.Mapping.Model.MappingReport.ToJson(mapping, compiled.Value.Output.PredictedCycles);
+                report["artifact"] = directory;
+                report["compileSeconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
+                context.Out.WriteLine(report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                return CovenantCli.Success;
+            }
+
+            context.Out.WriteLine($"compiled {mapping.Instance.Name} for {mapping.Graph.Name} ({mapping.Graph.Target}) into {directory}");
+            context.Out.WriteLine("  embedding: " + string.Join(", ", mapping.Embedding.Select(e => $"{e.Axis} <- {e.Loop ?? "(unused)"}")) +
+                $" on {mapping.ComputeNode}.{mapping.Capability}");
+            context.Out.WriteLine("  tiles:     " + string.Join(" ", mapping.Loops.Select(l => $"{l.Loop}={l.Tile}/{l.PaddedExtent}")) +
+                "; order " + string.Join(",", mapping.TileOrder));
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  predicted: {compiled.Value.Output.PredictedCycles ?? mapping.Cost.Cycles:F0} cycles (cost model {mapping.Cost.Cycles:F0}, utilisation {mapping.Cost.Utilization:P0}); compiled in {clock.Elapsed.TotalSeconds:F2} s"));
+            return CovenantCli.Success;
+        });
+        return command;
+    }
+
+    private static Command BuildRun(CliContext context)
+    {
+        var directory = CliArguments.File("artifact", "The artifact directory written by 'covenantc compile'.");
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 1 };
+        var simulate = new Option<bool>("--simulate") { Description = "Use the simulator even where the hardware could run it natively." };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
+        var command = new Command("run", "Run an artifact on seeded random inputs and compare every output with the reference " +
+            $"interpreter; exit {Mismatch} on a mismatch.")
+        {
+            directory, seed, simulate, json,
+        };
+        command.SetAction(parse =>
+        {
+            var options = RunOptions.Default with { Seed = parse.GetValue(seed), ForceSimulation = parse.GetValue(simulate) };
+            var report = ArtifactRunner.Run(parse.GetRequiredValue(directory), options, CliTargets.Executors);
+            if (context.Report(report.Diagnostics) || !report.Succeeded)
+            {
+                return CovenantCli.UserError;
+            }
+
+            if (parse.GetValue(json))
+            {
+                context.WriteJson(ToJson(report.Value));
+            }
+            else
+            {
+                PrintRun(context, report.Value);
+            }
+
+            return report.Value.Match ? CovenantCli.Success : Mismatch;
+        });
+        return command;
+    }
+
+    private static Command BuildSuite(CliContext context)
+    {
+        var suite = CliArguments.File("suite", "The suite file (.yaml), e.g. codelets/suites/resnet50.yaml.");
+        var arch = new Option<string>("--arch") { Description = "The architecture file (.yaml).", Required = true };
+        var only = new Option<string[]>("--only") { Description = "Run only these layers (repeatable or comma-separated)." };
+        var codelets = new Option<string?>("--codelets") { Description = "Where the codelets are (default: the suite folder's parent)." };
+        var output = new Option<string?>("--output", "-o") { Description = "Keep each layer's artifact under this directory." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per layer." };
+        var command = new Command("suite", "Compile and run every layer of a suite on one architecture; one row per layer " +
+            $"(match, cycles, utilisation, compile time). Exit {Mismatch} if any layer mismatches, 1 if any fails to compile.")
+        {
+            suite, arch, only, codelets, output, seed, json,
+        };
+        command.SetAction(parse =>
+        {
+            var loaded = Suite.Load(parse.GetRequiredValue(suite));
+            if (context.Report(loaded.Diagnostics) || !loaded.Succeeded)
+            {
+                return CovenantCli.UserError;
+            }
+
+            var selected = (parse.GetValue(only) ?? []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                .ToHashSet(StringComparer.Ordinal);
+            var unknown = selected.Where(s => loaded.Value.Layers.All(l => l.Name != s)).ToList();
+            if (unknown.Count > 0)
+            {
+                context.Report(CoreDiagnostics.BadOption.Create(null, $"--only: no layer named {string.Join(", ", unknown)} in suite '{loaded.Value.Name}'"));
+                return CovenantCli.UserError;
+            }
+
+            var rows = new List<object>();
+            var (failed, mismatched) = (false, false);
+            var keep = parse.GetValue(output);
+            var scratch = keep ?? Directory.CreateTempSubdirectory("covenant-suite-").FullName;
+            try
+            {
+                if (!parse.GetValue(json))
+                {
+                    context.Out.WriteLine($"{"layer",-34} {"match",-6} {"cycles",14} {"util",7} {"compile s",10}");
+                }
+
+                foreach (var layer in loaded.Value.Layers.Where(l => selected.Count == 0 || selected.Contains(l.Name)))
+                {
+                    var request = new CompileRequest(loaded.Value.CodeletPath(layer, parse.GetValue(codelets)),
+                        parse.GetRequiredValue(arch), layer.Bindings, MapperOptions.Default, TargetOptions.Default);
+                    var clock = Stopwatch.StartNew();
+                    var compiled = CompilerPipeline.Compile(request, CliTargets.Registry);
+                    var compileSeconds = clock.Elapsed.TotalSeconds;
+                    var layerDirectory = Path.Combine(scratch, layer.Name);
+                    var written = compiled.Succeeded ? CompilerPipeline.WriteArtifact(compiled.Value, layerDirectory) : null;
+                    if (!compiled.Succeeded || written is not { Succeeded: true })
+                    {
+                        context.Error.WriteLine($"layer {layer.Name}:");
+                        context.Report(compiled.Diagnostics.AddRange(written?.Diagnostics ?? []));
+                        failed = true;
+                        rows.Add(new { name = layer.Name, match = false, error = "compile failed" });
+                        if (!parse.GetValue(json))
+                        {
+                            context.Out.WriteLine($"{layer.Name,-34} {"error",-6}");
+                        }
+
+                        continue;
+                    }
+
+                    var run = ArtifactRunner.Run(layerDirectory, RunOptions.Default with { Seed = parse.GetValue(seed) }, CliTargets.Executors);
+                    if (!run.Succeeded)
+                    {
+                        context.Error.WriteLine($"layer {layer.Name}:");
+                        context.Report(run.Diagnostics);
+                        failed = true;
+                        rows.Add(new { name = layer.Name, match = false, error = "run failed" });
+                        continue;
+                    }
+
+                    var execution = run.Value.Execution;
+                    mismatched |= !run.Value.Match;
+                    rows.Add(new
+                    {
+                        name = layer.Name,
+                        match = run.Value.Match,
+                        cycles = execution.Cycles,
+                        seconds = execution.Seconds,
+                        utilization = execution.Utilization,
+                        compileSeconds = Math.Round(compileSeconds, 3),
+                        engine = execution.Engine,
+                    });
+                    if (!parse.GetValue(json))
+                    {
+                        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{layer.Name,-34} {(run.Value.Match ? "yes" : "NO"),-6} {execution.Cycles,14:F0} {execution.Utilization,7:P1} {compileSeconds,10:F2}"));
+                    }
+                }
+            }
+            finally
+            {
+                if (keep is null)
+                {
+                    Directory.Delete(scratch, recursive: true);
+                }
+            }
+
+            if (parse.GetValue(json))
+            {
+                context.WriteJson(rows);
+            }
+
+            return failed ? CovenantCli.UserError : mismatched ? Mismatch : CovenantCli.Success;
+        });
+        return command;
+    }
+
+    private static void PrintRun(CliContext context, RunReport report)
+    {
+        var execution = report.Execution;
+        context.Out.WriteLine($"{report.Artifact.Manifest.Codelet} on {report.Artifact.Graph.Name} ({execution.Engine}), seed {report.Seed}");
+        foreach (var check in report.Checks)
+        {
+            context.Out.WriteLine($"  {check.Tensor}: {check.Comparison.Summary}");
+        }
+
+        if (execution.Cycles is { } cycles)
+        {
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  cycles: {cycles:F0}"));
+        }
+
+        if (execution.Utilization is { } utilization)
+        {
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  compute utilisation: {utilization:P1}"));
+        }
+
+        if (execution.Seconds is { } seconds)
+        {
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  time: {seconds * 1e3:F3} ms"));
+        }
+
+        context.Out.WriteLine(report.Match ? "match" : "MISMATCH");
+    }
+
+    private static object ToJson(RunReport report) => new
+    {
+        codelet = report.Artifact.Manifest.Codelet,
+        architecture = report.Artifact.Graph.Name,
+        engine = report.Execution.Engine,
+        seed = report.Seed,
+        match = report.Match,
+        cycles = report.Execution.Cycles,
+        seconds = report.Execution.Seconds,
+        utilization = report.Execution.Utilization,
+        outputs = report.Checks.Select(c => new
+        {
+            tensor = c.Tensor,
+            match = c.Comparison.Matches,
+            summary = c.Comparison.Summary,
+        }).ToArray(),
+        metrics = report.Execution.Metrics,
+    };
+
+    private static ulong ParseAddress(string text, DiagnosticBag diagnostics)
+    {
+        var ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? ulong.TryParse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var value)
+            : ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        if (!ok)
+        {
+            diagnostics.Report(CoreDiagnostics.BadOption, null, $"--dram-base '{text}' is not an address (e.g. 0x10000000)");
+        }
+
+        return value;
+    }
+}
