@@ -344,3 +344,21 @@ public sealed class InstantiationTests
         }
     }
 }
+
+public class AffineIndexEqualityTests
+{
+    [Test]
+    public void IndicesWithTheSameNumbersAreEqual()
+    {
+        var a = new Covenant.Codelets.Semantics.AffineIndex(3, [1, 0, 2]);
+        var b = new Covenant.Codelets.Semantics.AffineIndex(3, [1, 0, 2]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(a, Is.EqualTo(b));
+            Assert.That(a.GetHashCode(), Is.EqualTo(b.GetHashCode()));
+            Assert.That(a, Is.Not.EqualTo(new Covenant.Codelets.Semantics.AffineIndex(3, [1, 0, 3])));
+            Assert.That(new Covenant.Codelets.Semantics.AccessInstance(0, [a]), Is.EqualTo(new Covenant.Codelets.Semantics.AccessInstance(0, [b])));
+            Assert.That(new Covenant.Codelets.Semantics.AccessInstance(1, [a]), Is.Not.EqualTo(new Covenant.Codelets.Semantics.AccessInstance(0, [b])));
+        });
+    }
+}

@@ -62,6 +62,12 @@ public sealed record LoopInstance(string Name, int Extent);
 /// </summary>
 public sealed record AffineIndex(long Constant, ImmutableArray<long> Coefficients)
 {
+    // Records compare ImmutableArray members by reference; two indices are equal when their numbers are.
+    public bool Equals(AffineIndex? other) =>
+        other is not null && Constant == other.Constant && Coefficients.SequenceEqual(other.Coefficients);
+
+    public override int GetHashCode() => Coefficients.Aggregate(Constant.GetHashCode(), HashCode.Combine);
+
     /// <summary>Smallest value over the loop box (each loop ranges over [0, extent)).</summary>
     public long Min(ImmutableArray<LoopInstance> loops)
     {
@@ -88,7 +94,13 @@ public sealed record AffineIndex(long Constant, ImmutableArray<long> Coefficient
 }
 
 /// <summary>An access to a tensor (an index into <see cref="CodeletInstance.Tensors"/>), one affine index per dimension.</summary>
-public sealed record AccessInstance(int Tensor, ImmutableArray<AffineIndex> Indices);
+public sealed record AccessInstance(int Tensor, ImmutableArray<AffineIndex> Indices)
+{
+    public bool Equals(AccessInstance? other) =>
+        other is not null && Tensor == other.Tensor && Indices.SequenceEqual(other.Indices);
+
+    public override int GetHashCode() => Indices.Aggregate(Tensor, (hash, index) => HashCode.Combine(hash, index.GetHashCode()));
+}
 
 public sealed record StatementInstance(AccessInstance Target, AssignKind Kind, ValueExpr Value, StatementSyntax Syntax);
 
