@@ -156,3 +156,18 @@ public class MapperEpilogueAndFailureTests
         Assert.That(mapping.Loops.All(l => l.Tile % l.Intrinsic == 0 && l.Tile <= l.PaddedExtent), Is.True);
     }
 }
+
+public class ComputeBoundTests
+{
+    [Test]
+    public void TheBoundIsUsefulMacsOverTheIntrinsicsRate()
+    {
+        var instance = CodeletLoader.Load(Repo.PathOf("codelets", "gemm.cdlt")).Value!
+            .Instantiate(new Dictionary<string, long> { ["M"] = 5, ["N"] = 20, ["K"] = 40 }).Value!;
+        var mapping = Mapper.Map(instance, AcgLoader.Load(Repo.PathOf("architectures", "vta.yaml")).Value!).Value!;
+
+        // 5 x 20 x 40 MACs on a 1x16x16 GEMM issuing one per cycle: 4000 / 256 cycles, padding not counted.
+        Assert.That(mapping.UsefulOperations, Is.EqualTo(4000));
+        Assert.That(mapping.ComputeBoundCycles, Is.EqualTo(4000.0 / 256).Within(1e-9));
+    }
+}

@@ -95,6 +95,23 @@ public sealed record Mapping(
 {
     public LoopMapping Loop(string name) => Loops.First(l => l.Loop == name);
 
+    /// <summary>Multiply-accumulates the codelet asks for (the main nest's iterations, without padding).</summary>
+    public long UsefulOperations => Loops.Aggregate(1L, (product, loop) => product * loop.Extent);
+
+    /// <summary>
+    /// Cycles if every issue of the capability did only useful work back to back on every unit: the
+    /// compute-bound limit a run is measured against.
+    /// </summary>
+    public double ComputeBoundCycles
+    {
+        get
+        {
+            var node = Graph.ComputeNode(ComputeNode);
+            var capability = node.FindCapability(Capability)!;
+            return (double)UsefulOperations / capability.OperationsPerIssue * capability.IntervalCycles / Math.Max(1, node.Count);
+        }
+    }
+
     public OperandBinding OperandOf(string tensor) => Operands.First(o => o.Tensor == tensor);
 
     public IEnumerable<LoopMapping> LoopsWithRole(LoopRole role) => Loops.Where(l => l.Role == role);

@@ -163,7 +163,7 @@ public static class CompileCommands
             {
                 if (!parse.GetValue(json))
                 {
-                    context.Out.WriteLine($"{"layer",-34} {"match",-6} {"cycles",14} {"util",7} {"compile s",10}");
+                    context.Out.WriteLine($"{"layer",-34} {"match",-6} {"cycles",14} {"util",7} {"of bound",9} {"compile s",10}");
                 }
 
                 foreach (var layer in loaded.Value.Layers.Where(l => selected.Count == 0 || selected.Contains(l.Name)))
@@ -201,6 +201,8 @@ public static class CompileCommands
 
                     var execution = run.Value.Execution;
                     mismatched |= !run.Value.Match;
+                    var bound = compiled.Value.Mapping.ComputeBoundCycles;
+                    double? ofBound = execution.Cycles is { } c && c > 0 ? bound / c : null;
                     rows.Add(new
                     {
                         name = layer.Name,
@@ -208,13 +210,15 @@ public static class CompileCommands
                         cycles = execution.Cycles,
                         seconds = execution.Seconds,
                         utilization = execution.Utilization,
+                        computeBoundCycles = Math.Round(bound),
+                        ofComputeBound = ofBound,
                         compileSeconds = Math.Round(compileSeconds, 3),
                         engine = execution.Engine,
                     });
                     if (!parse.GetValue(json))
                     {
                         context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{layer.Name,-34} {(run.Value.Match ? "yes" : "NO"),-6} {execution.Cycles,14:F0} {execution.Utilization,7:P1} {compileSeconds,10:F2}"));
+                            $"{layer.Name,-34} {(run.Value.Match ? "yes" : "NO"),-6} {execution.Cycles,14:F0} {execution.Utilization,7:P1} {ofBound,9:P1} {compileSeconds,10:F2}"));
                     }
                 }
             }
