@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Covenant.Acg;
+using Covenant.Core.Diagnostics;
+
+namespace Covenant.Targets.Vta.Lowering;
+
+/// <summary>
+/// The VTA target pass behind <see cref="ITarget"/>: reads the <see cref="VtaConfig"/> from the mapping's graph, lowers
+/// with <see cref="VtaLowering"/> at <see cref="TargetOptions.DramBase"/>, and returns the artifact files of
+/// <see cref="VtaProgramFiles"/> (the listing goes through <see cref="TargetOutput.Listing"/>). The predicted cycles are
+/// the busiest module's total under <see cref="VtaTimingModel"/>: a lower bound, as it ignores token waits.
+/// </summary>
+public sealed class VtaTarget : ITarget
+{
+    public string Name => KnownTargets.Vta;
+
+    public Result<TargetOutput> Lower(Covenant.Mapping.Model.Mapping mapping, TargetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(options);
+        var config = VtaConfig.FromGraph(mapping.Graph);
+        if (!config.Succeeded)
+        {
+            return Result<TargetOutput>.Failure(config.Diagnostics);
+        }
+
+        if (options.DramBase > long.MaxValue)
+        {
+            return Result<TargetOutput>.Failure(VtaLoweringDiagnostics.BadPhysicalBase.Create(null, $"the DRAM base 0x{options.DramBase:x} is too large"));
+        }
+
+        var lowered = VtaLowering.Lower(mapping, config.Value, new VtaLoweringOptions { PhysicalBase = (long)options.DramBase });
+        if (!lowered.Succeeded)
+        {
+            return Result<TargetOutput>.Failure(config.Diagnostics.AddRange(lowered.Diagnostics));
+        }
+
+        var program = lowered.Value;
+        var files = Files(program);
+        var timing = new VtaTimingModel(program.Config);
+        var predicted = program.Instructions.GroupBy(i => i.Module).Max(g => g.Sum(timing.Cycles));
+        return Result<TargetOutput>.Success(new TargetOutput(Name, files, program.Listing, predicted), config.Diagnostics.AddRange(lowered.Diagnostics));
+    }
+
+    /// <summary>The files of a program as <see cref="VtaProgramFiles.Save"/> writes them, without the listing.</summary>
+    public static System.Collections.Immutable.ImmutableArray<ArtifactFile> Files(VtaProgram program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        var encoder = new VtaEncoder(program.Config);
+        return
+        [
+            new ArtifactFile(VtaProgramFiles.ProgramFile, encoder.EncodeProgram(program.Instructions)),
+            new ArtifactFile(VtaProgramFiles.UopsFile, encoder.EncodeUops(program.Uops)),
+            ArtifactFile.Text(VtaProgramFiles.MemoryMapFile, JsonSerializer.Serialize(program.MemoryMap, VtaProgramFiles.JsonOptions) + "\n"),
+            ArtifactFile.Text(VtaProgramFiles.ProgramInfoFile,
+                JsonSerializer.Serialize(new VtaProgramFiles.ProgramInfo(program.Codelet, program.Config, program.Summary), VtaProgramFiles.JsonOptions) + "\n"),
+        ];
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections.Immutable;
+using Covenant.Acg;
+using Covenant.Codelets;
+using Covenant.Core.Diagnostics;
+using Covenant.Runtime.Execution;
+using Covenant.Runtime.Vta;
+using Covenant.Targets.Vta.Lowering;
+
+namespace Covenant.Runtime.Artifacts;
+
+/// <summary>
+/// Runs VTA artifacts (<see cref="VtaProgramFiles"/>) on the <see cref="VtaSimulator"/>: packs the inputs per the
+/// memory map, simulates, and unpacks the outputs. Simulator errors (a hazard, a race, a token problem) fail the run
+/// with their diagnostics; warnings are passed on.
+/// </summary>
+public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : IArtifactExecutor
+{
+    public static readonly DiagnosticDescriptor SimulationFailed = new("COV6120", "VTA simulation failed");
+
+    public string Target => KnownTargets.Vta;
+
+    public Result<Execution.Execution> Execute(LoadedArtifact artifact, IReadOnlyDictionary<string, TensorData> inputs, RunOptions runOptions)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(inputs);
+        VtaProgram program;
+        try
+        {
+            program = VtaProgramFiles.Load(artifact.Directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException or InvalidDataException)
+        {
+            return Result<Execution.Execution>.Failure(RunDiagnostics.BrokenArtifact.Create(SourceLocation.OfFile(artifact.Directory), e.Message));
+        }
+
+        var dram = VtaImage.Build(program, inputs);
+        var result = new VtaSimulator(program.Config, options).Run(program.Instructions, dram);
+        var diagnostics = result.Diagnostics;
+        if (!result.Succeeded)
+        {
+            var reason = result.Errors.FirstOrDefault()?.Text ?? "the stream did not reach FINISH";
+            return Result<Execution.Execution>.Failure(diagnostics.Add(SimulationFailed.Create(SourceLocation.OfFile(artifact.Directory), reason)));
+        }
+
+        var outputs = new Dictionary<string, TensorData>(StringComparer.Ordinal);
+        foreach (var region in program.MemoryMap.Outputs)
+        {
+            var layout = region.Layout!;
+            if (!ElementTypes.TryParse(layout.ElementType, out var type))
+            {
+                return Result<Execution.Execution>.Failure(RunDiagnostics.BrokenArtifact.Create(SourceLocation.OfFile(artifact.Directory),
+                    $"output '{region.Name}' has unknown element type '{layout.ElementType}'"));
+            }
+
+            outputs[region.Name] = VtaImage.Unpack(dram.At(region.Address, checked((int)region.SizeBytes)), layout, type);
+        }
+
+        var s = result.Statistics;
+        var metrics = ImmutableDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, double>
+        {
+            ["loadBusyCycles"] = s.Load.BusyCycles,
+            ["computeBusyCycles"] = s.Compute.BusyCycles,
+            ["storeBusyCycles"] = s.Store.BusyCycles,
+            ["gemmUopCycles"] = s.GemmUopCycles,
+            ["aluBusyCycles"] = s.AluBusyCycles,
+            ["macs"] = s.Macs,
+            ["dramBytes"] = s.DramBytes,
+            ["instructions"] = s.InstructionsExecuted,
+        });
+        return Result<Execution.Execution>.Success(
+            new Execution.Execution(outputs, "VTA simulator", s.TotalCycles, s.Seconds, s.GemmUtilization, metrics), diagnostics);
+    }
+}
