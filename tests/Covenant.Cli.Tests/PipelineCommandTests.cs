@@ -89,3 +89,50 @@ public class PipelineCommandTests
         }
     }
 }
+
+public class EndToEndTests
+{
+    [TestCase("vta", "gemm", "M=7,N=13,K=29")]
+    [TestCase("vta-1x32x32", "gemm", "M=7,N=13,K=29")]
+    [TestCase("vta", "conv2d", "N=1,H=9,W=7,C=5,K=18,R=3,S=3,stride=2,pad=1")]
+    [TestCase("vta", "fc_requant", "M=3,N=20,K=40,shift=5")]
+    public void CompileThenRunMatchesTheReference(string arch, string codelet, string bindings)
+    {
+        var directory = Directory.CreateTempSubdirectory("covenant-e2e-");
+        try
+        {
+            var compile = CliRun.Of("compile", Repo.PathOf("codelets", codelet + ".cdlt"), "--arch", Repo.PathOf("architectures", arch + ".yaml"),
+                "--set", bindings, "-o", directory.FullName);
+            Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+            foreach (var file in new[] { "artifact.json", "program.bin", "memory-map.json", "mapping.json", "listing.txt", "codelet.cdlt", "architecture.yaml" })
+            {
+                Assert.That(File.Exists(Path.Combine(directory.FullName, file)), Is.True, file);
+            }
+
+            // Instructions are 16 bytes each.
+            Assert.That(new FileInfo(Path.Combine(directory.FullName, "program.bin")).Length % 16, Is.Zero);
+
+            var run = CliRun.Of("run", directory.FullName, "--seed", "7", "--json");
+            Assert.That(run.ExitCode, Is.Zero, run.ToString());
+            using var json = System.Text.Json.JsonDocument.Parse(run.Out);
+            Assert.That(json.RootElement.GetProperty("match").GetBoolean(), Is.True);
+            Assert.That(json.RootElement.GetProperty("cycles").GetDouble(), Is.GreaterThan(0));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Test]
+    public void SuiteJsonHasOneObjectPerLayerWithNameMatchAndCycles()
+    {
+        var run = CliRun.Of("suite", Repo.PathOf("codelets", "suites", "dlrm.yaml"), "--arch", Repo.PathOf("architectures", "vta.yaml"),
+            "--only", "bot_mlp1,top_mlp5", "--json");
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(run.Out);
+        var rows = json.RootElement.EnumerateArray().ToList();
+        Assert.That(rows.Select(r => r.GetProperty("name").GetString()), Is.EqualTo(new[] { "bot_mlp1", "top_mlp5" }));
+        Assert.That(rows.All(r => r.GetProperty("match").GetBoolean() && r.GetProperty("cycles").GetDouble() > 0), Is.True);
+    }
+}

@@ -1,12 +1,14 @@
+using Covenant.Runtime.Artifacts;
 using Covenant.Runtime.Execution;
 using Covenant.Targets;
+using Covenant.Targets.Vta.Lowering;
 
 namespace Covenant.Cli;
 
 /// <summary>The one place where the command line learns which target passes and executors exist.</summary>
 public static class CliTargets
 {
-    public static TargetRegistry Registry { get; } = new([]);
+    public static TargetRegistry Registry { get; } = new([new VtaTarget()]);
 
-    public static IReadOnlyList<IArtifactExecutor> Executors { get; } = [];
+    public static IReadOnlyList<IArtifactExecutor> Executors { get; } = [new VtaArtifactExecutor()];
 }
