@@ -136,3 +136,25 @@ public class EndToEndTests
         Assert.That(rows.All(r => r.GetProperty("match").GetBoolean() && r.GetProperty("cycles").GetDouble() > 0), Is.True);
     }
 }
+
+public class ScatterEndToEndTests
+{
+    [Test]
+    public void TransposedConvolutionCompilesAndRunsExactly()
+    {
+        var directory = Directory.CreateTempSubdirectory("covenant-scatter-");
+        try
+        {
+            var compile = CliRun.Of("compile", Repo.PathOf("codelets", "conv2d_transposed.cdlt"), "--arch", Repo.PathOf("architectures", "vta.yaml"),
+                "--set", "N=1,H=5,W=4,C=16,K=16,R=3,S=3,stride=2,pad=1", "-o", directory.FullName);
+            Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+            var run = CliRun.Of("run", directory.FullName);
+            Assert.That(run.ExitCode, Is.Zero, run.ToString());
+            Assert.That(run.Out, Does.Contain("exact match"));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+}

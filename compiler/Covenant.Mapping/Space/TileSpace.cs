@@ -53,6 +53,20 @@ public sealed class TileSpace : IDisposable
 
         candidates = candidateSets.MoveToImmutable();
 
+        // Loops that share an accumulator coordinate (a scatter such as ih*stride + r) must not be tiled:
+        // tiles of one would add into rows of another's tile, and partial sums never leave the chip.
+        foreach (var index in problem.Nest.Accumulator.Indices)
+        {
+            var sharing = Enumerable.Range(0, loops.Length).Where(l => index.Coefficients[l] != 0).ToList();
+            if (sharing.Count > 1)
+            {
+                foreach (var l in sharing)
+                {
+                    solver.Assert(context.MkEq(blocks[l], context.MkInt(problem.Blocks(l))));
+                }
+            }
+        }
+
         // Reduction loops stay innermost (an accumulator tile completes on chip); the others are permuted.
         orderedLoops = [.. Enumerable.Range(0, loops.Length).Where(l => problem.Roles[l] != LoopRole.Reduction)];
         positions = orderedLoops.Select(l => context.MkIntConst($"position_{loops[l].Name}")).ToArray();
