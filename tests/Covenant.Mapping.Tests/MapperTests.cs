@@ -80,14 +80,14 @@ public class MapperEpilogueAndFailureTests
         Assert.That(mapping.Accumulator, Is.EqualTo("acc"));
         Assert.That(mapping.Output, Is.EqualTo("y"));
 
-        // y = i8(clip(relu((acc + bias) >> shift), -128, 127)): add the bias, shift, relu, then clip.
+        // y = i8(clip(relu((acc + bias) >> shift), -128, 127)): add the bias, shift, relu, then clip; relu's max 0
+        // and the clip's max -128 fold into one max 0.
         var steps = mapping.Epilogue.Select(s => (s.Op, s.Immediate, s.Tensor, s.Capability)).ToList();
         Assert.That(steps, Is.EqualTo(new (EpilogueOp, long?, string?, string)[]
         {
             (EpilogueOp.Add, null, "bias", "add"),
             (EpilogueOp.ShiftRight, 6, null, "shr_imm"),
             (EpilogueOp.Max, 0, null, "max_imm"),
-            (EpilogueOp.Max, -128, null, "max_imm"),
             (EpilogueOp.Min, 127, null, "min_imm"),
         }));
     }

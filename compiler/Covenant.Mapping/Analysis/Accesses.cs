@@ -127,7 +127,7 @@ public static class AccumulationFinder
             return (null, $"{where}: {problem}");
         }
 
-        return (new Epilogue(nestIndex, output.Name, outputType, steps.ToImmutable()), null);
+        return (new Epilogue(nestIndex, output.Name, outputType, Fold(steps.ToImmutable())), null);
     }
 
     // Walks from the root towards the accumulator load, collecting the steps applied to it (innermost first).
@@ -195,6 +195,25 @@ public static class AccumulationFinder
 
             return $"the operand '{Describe(operand)}' of an epilogue step must be a constant or a tensor element";
         }
+    }
+
+    // max(max(x, a), b) = max(x, max(a, b)), and the same for min: relu then clip's lower bound is one step.
+    private static ImmutableArray<EpilogueOperation> Fold(ImmutableArray<EpilogueOperation> steps)
+    {
+        var folded = ImmutableArray.CreateBuilder<EpilogueOperation>();
+        foreach (var step in steps)
+        {
+            if (folded.Count > 0 && folded[^1] is { Tensor: null, Immediate: { } previous } last && last.Op == step.Op
+                && step is { Tensor: null, Immediate: { } current } && step.Op is Model.EpilogueOp.Max or Model.EpilogueOp.Min)
+            {
+                folded[^1] = last with { Immediate = step.Op == Model.EpilogueOp.Max ? Math.Max(previous, current) : Math.Min(previous, current) };
+                continue;
+            }
+
+            folded.Add(step);
+        }
+
+        return folded.ToImmutable();
     }
 
     private static bool ContainsAccumulator(ValueExpr value, int accumulator) => value switch
