@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Covenant.Acg.Model;
 using Covenant.Codelets.Semantics;
 using Covenant.Codelets.Syntax;
@@ -111,14 +110,16 @@ public static class Mapper
             Result<Mapping.Model.Mapping>.Failure(descriptor.Create(location, message));
     }
 
+    private const int MaxRefinementSteps = 200;
+
     // Hill-climbs from the best samples: a neighbour is taken when the solver confirms it valid and it is cheaper.
     private static (TileChoice Choice, CostEstimate Cost) Refine(TileSpace space, CostModel costs, List<TileChoice> samples)
     {
         var ranked = samples.Select(s => (Choice: s, Cost: costs.Evaluate(s))).OrderBy(s => s.Cost.Cycles).ToList();
         var (choice, cost) = ranked[0];
         var seen = samples.Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
-        var clock = Stopwatch.StartNew();
-        for (var improved = true; improved && clock.Elapsed < TimeSpan.FromSeconds(2);)
+        // Bounded by steps, not by time, so the same inputs always give the same mapping whatever the machine's load.
+        for (var (improved, step) = (true, 0); improved && step < MaxRefinementSteps; step++)
         {
             improved = false;
             foreach (var neighbour in space.Neighbours(choice))

@@ -171,3 +171,17 @@ public class ComputeBoundTests
         Assert.That(mapping.ComputeBoundCycles, Is.EqualTo(4000.0 / 256).Within(1e-9));
     }
 }
+
+public class MapperDeterminismTests
+{
+    [Test]
+    public void TheSameInputsGiveTheSameMapping()
+    {
+        var instance = CodeletLoader.Load(Repo.PathOf("codelets", "conv2d.cdlt")).Value!
+            .Instantiate(new Dictionary<string, long> { ["N"] = 1, ["H"] = 28, ["W"] = 28, ["C"] = 128, ["K"] = 128, ["R"] = 3, ["S"] = 3, ["pad"] = 1 }).Value!;
+        var graph = AcgLoader.Load(Repo.PathOf("architectures", "vta.yaml")).Value!;
+        var first = MapperTests.Describe(Mapper.Map(instance, graph).Value!);
+        var second = MapperTests.Describe(Mapper.Map(instance, graph).Value!);
+        Assert.That(second, Is.EqualTo(first));
+    }
+}
