@@ -158,3 +158,27 @@ public class ScatterEndToEndTests
         }
     }
 }
+
+public class DumpSmtTests
+{
+    [Test]
+    public void CompileWritesEverySolverQueryAsSmtLib()
+    {
+        var directory = Directory.CreateTempSubdirectory("covenant-smt-");
+        try
+        {
+            var smt = Path.Combine(directory.FullName, "smt");
+            var compile = CliRun.Of("compile", Repo.PathOf("codelets", "gemm.cdlt"), "--arch", Repo.PathOf("architectures", "vta.yaml"),
+                "--set", "M=8,N=16,K=32", "-o", Path.Combine(directory.FullName, "artifact"), "--dump-smt", smt);
+            Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+            var files = Directory.GetFiles(smt, "*.smt2");
+            Assert.That(files, Is.Not.Empty);
+            var text = File.ReadAllText(files[0]);
+            Assert.That(text, Does.Contain("(declare-fun").And.Contain("(check-sat)"));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+}
