@@ -1,0 +1,40 @@
+using Covenant.Core.Diagnostics;
+
+namespace Covenant.Targets.Vnni;
+
+/// <summary>
+/// Diagnostics of the VNNI target (COV52xx). COV520x: the architecture graph does not describe a VNNI machine;
+/// COV521x: the codelet cannot be planned as a VNNI kernel. Ids are stable; never renumber, retire instead.
+/// </summary>
+public static class VnniDiagnostics
+{
+    /// <summary>The graph's <c>target:</c> is not <c>vnni</c>.</summary>
+    public static readonly DiagnosticDescriptor NotVnniTarget = new("COV5201", "not a VNNI architecture");
+
+    /// <summary>No capability <c>c[j] += a[k] * b[j, k]</c> with u8 a, i8 b, i32 c and k = 4.</summary>
+    public static readonly DiagnosticDescriptor NoDotProduct = new("COV5202", "no vpdpbusd capability");
+
+    /// <summary>The register file, L1 or L2 the plan needs is missing or has no usable capacity.</summary>
+    public static readonly DiagnosticDescriptor MissingStorage = new("COV5203", "missing VNNI storage level");
+
+    /// <summary>The lane count is neither 16 (zmm) nor 8 (ymm).</summary>
+    public static readonly DiagnosticDescriptor UnsupportedWidth = new("COV5204", "unsupported vector width");
+
+    /// <summary>The codelet has no accumulation the kernel can run.</summary>
+    public static readonly DiagnosticDescriptor NoAccumulation = new("COV5210", "no multiply-accumulate nest");
+
+    /// <summary>Element types the kernel cannot multiply (it needs u8 or i8 times i8 into i32).</summary>
+    public static readonly DiagnosticDescriptor UnsupportedTypes = new("COV5211", "unsupported element types");
+
+    /// <summary>An access pattern the kernel cannot address (an output that is not written exactly once per element...).</summary>
+    public static readonly DiagnosticDescriptor UnsupportedAccess = new("COV5212", "unsupported access pattern");
+
+    /// <summary>An epilogue step the kernel cannot fuse.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedEpilogue = new("COV5213", "unsupported epilogue");
+
+    /// <summary>A tensor or table too large for the kernel's 32-bit offsets.</summary>
+    public static readonly DiagnosticDescriptor TooLarge = new("COV5214", "problem too large");
+
+    /// <summary>A plan option out of range (register blocking that exceeds the register file...).</summary>
+    public static readonly DiagnosticDescriptor BadOption = new("COV5215", "invalid plan option");
+}

@@ -1,0 +1,62 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Covenant.Acg;
+using Covenant.Core.Diagnostics;
+
+namespace Covenant.Targets.Vnni;
+
+/// <summary>
+/// The VNNI target pass behind <see cref="ITarget"/>: plans the kernel from the mapping (<see cref="VnniKernelPlan.FromMapping"/>),
+/// builds its program and emits it as C. The artifact holds the C (<see cref="KernelFile"/>, built with gcc when the
+/// artifact runs) and the plan's choices (<see cref="PlanFile"/>), from which the runtime rebuilds the identical program
+/// for the simulator where the CPU lacks VNNI. The predicted cycles are the vpdpbusd issue count over the threads: a
+/// compute-bound lower bound.
+/// </summary>
+public sealed class VnniTarget : ITarget
+{
+    public const string KernelFile = "vnni_kernel.c";
+    public const string PlanFile = "vnni_plan.json";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public string Name => KnownTargets.Vnni;
+
+    public Result<TargetOutput> Lower(Mapping.Model.Mapping mapping, TargetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(options);
+        var planned = VnniKernelPlan.FromMapping(mapping);
+        if (!planned.Succeeded)
+        {
+            return Result<TargetOutput>.Failure(planned.Diagnostics);
+        }
+
+        return Result<TargetOutput>.Success(Output(planned.Value), planned.Diagnostics);
+    }
+
+    /// <summary>The artifact files and listing of a plan.</summary>
+    public static TargetOutput Output(VnniKernelPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var program = VnniKernelBuilder.Build(plan);
+        var source = VnniCEmitter.Emit(program, plan.Describe());
+        var files = ImmutableArray.Create(
+            ArtifactFile.Text(KernelFile, source),
+            ArtifactFile.Text(PlanFile, JsonSerializer.Serialize(VnniPlanOptions.Of(plan), Json) + "\n"));
+        var cycles = plan.DotInstructions * plan.Isa.DotInterval / Math.Max(1, Math.Min(plan.Threads, plan.Isa.Cores));
+        var listing = plan.Describe() + "\n" + string.Create(CultureInfo.InvariantCulture,
+            $"  {plan.DotInstructions} vpdpbusd, at least {cycles:F0} cycles on {Math.Min(plan.Threads, plan.Isa.Cores)} cores\n\n") + source;
+        return new TargetOutput(KnownTargets.Vnni, files, listing, cycles);
+    }
+
+    /// <summary>Reads <see cref="PlanFile"/> back (null when it is not a plan file).</summary>
+    public static VnniPlanOptions? ReadPlan(string json) => JsonSerializer.Deserialize<VnniPlanOptions>(json, Json);
+}
