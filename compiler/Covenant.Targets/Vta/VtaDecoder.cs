@@ -84,21 +84,12 @@ public sealed class VtaDecoder
             case VtaOpcode.Gemm:
             {
                 var f = Layout.GemmFields;
-                return new VtaGemm
+                return Loop(new VtaGemm
                 {
-                    Deps = Deps(bits, f),
                     ResetReg = Get(bits, f[VtaEncoder.FReset]) != 0,
-                    UopBegin = (int)Get(bits, f[VtaEncoder.FUopBgn]),
-                    UopEnd = (int)Get(bits, f[VtaEncoder.FUopEnd]),
-                    IterOut = (int)Get(bits, f[VtaEncoder.FIterOut]),
-                    IterIn = (int)Get(bits, f[VtaEncoder.FIterIn]),
-                    DstFactorOut = (int)Get(bits, f[VtaEncoder.FDstOut]),
-                    DstFactorIn = (int)Get(bits, f[VtaEncoder.FDstIn]),
-                    SrcFactorOut = (int)Get(bits, f[VtaEncoder.FSrcOut]),
-                    SrcFactorIn = (int)Get(bits, f[VtaEncoder.FSrcIn]),
                     WgtFactorOut = (int)Get(bits, f[VtaEncoder.FWgtOut]),
                     WgtFactorIn = (int)Get(bits, f[VtaEncoder.FWgtIn]),
-                };
+                }, bits, f);
             }
 
             case VtaOpcode.Alu:
@@ -107,21 +98,12 @@ public sealed class VtaDecoder
                 var immField = f[VtaEncoder.FImm];
                 var raw = Get(bits, immField);
                 var shift = 64 - immField.Width;
-                return new VtaAlu
+                return Loop(new VtaAlu
                 {
-                    Deps = Deps(bits, f),
-                    UopBegin = (int)Get(bits, f[VtaEncoder.FUopBgn]),
-                    UopEnd = (int)Get(bits, f[VtaEncoder.FUopEnd]),
-                    IterOut = (int)Get(bits, f[VtaEncoder.FIterOut]),
-                    IterIn = (int)Get(bits, f[VtaEncoder.FIterIn]),
-                    DstFactorOut = (int)Get(bits, f[VtaEncoder.FDstOut]),
-                    DstFactorIn = (int)Get(bits, f[VtaEncoder.FDstIn]),
-                    SrcFactorOut = (int)Get(bits, f[VtaEncoder.FSrcOut]),
-                    SrcFactorIn = (int)Get(bits, f[VtaEncoder.FSrcIn]),
                     AluOpcode = (VtaAluOpcode)Get(bits, f[VtaEncoder.FAluOp]),
                     UseImm = Get(bits, f[VtaEncoder.FUseImm]) != 0,
                     Imm = (int)((raw << shift) >> shift), // sign-extend
-                };
+                }, bits, f);
             }
 
             case VtaOpcode.Finish:
@@ -185,6 +167,20 @@ public sealed class VtaDecoder
     /// <summary>The hi and lo words as 16 hex digits each: <c>0000000500050001 0000001000000000</c>.</summary>
     public static string Hex(UInt128 bits) =>
         ((ulong)(bits >> 64)).ToString("x16", CultureInfo.InvariantCulture) + " " + ((ulong)bits).ToString("x16", CultureInfo.InvariantCulture);
+
+    // The header and loop fields GEMM and ALU share, as VtaEncoder.Loop writes them.
+    private static VtaLoopInstruction Loop(VtaLoopInstruction instruction, UInt128 bits, ImmutableArray<VtaField> f) => instruction with
+    {
+        Deps = Deps(bits, f),
+        UopBegin = (int)Get(bits, f[VtaEncoder.FUopBgn]),
+        UopEnd = (int)Get(bits, f[VtaEncoder.FUopEnd]),
+        IterOut = (int)Get(bits, f[VtaEncoder.FIterOut]),
+        IterIn = (int)Get(bits, f[VtaEncoder.FIterIn]),
+        DstFactorOut = (int)Get(bits, f[VtaEncoder.FDstOut]),
+        DstFactorIn = (int)Get(bits, f[VtaEncoder.FDstIn]),
+        SrcFactorOut = (int)Get(bits, f[VtaEncoder.FSrcOut]),
+        SrcFactorIn = (int)Get(bits, f[VtaEncoder.FSrcIn]),
+    };
 
     private static long Get(UInt128 bits, VtaField field) => (long)(ulong)((bits >> field.Offset) & (ulong)field.MaxValue);
 
