@@ -64,6 +64,9 @@ public static class AcgDiagnostics
     /// <summary>Values that contradict each other: an immediate's min above its max, a capacity that is not a whole number of elements.</summary>
     public static readonly DiagnosticDescriptor Inconsistent = new("COV1018", "inconsistent values");
 
+    /// <summary>An operand's <c>accepts:</c> names a type it cannot take exactly.</summary>
+    public static readonly DiagnosticDescriptor UnsupportedConversion = new("COV1019", "unsupported operand conversion");
+
     // ---- The graph (COV11xx) ----
 
     /// <summary>An edge end or operand storage naming no node; the message suggests the closest name.</summary>

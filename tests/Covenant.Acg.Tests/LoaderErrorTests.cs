@@ -351,6 +351,37 @@ public sealed class LoaderErrorTests
     }
 
     [Test]
+    public void AcceptsOnlyTheEightBitSignednessSwap()
+    {
+        var yaml = Replace(Tiny, "a: {type: i8, storage: buf}", "a: {type: i8, storage: buf, accepts: f16}");
+        SingleError(yaml, AcgDiagnostics.UnsupportedConversion, At(yaml, "f16}"), "is i8 and cannot accept f16");
+    }
+
+    [Test]
+    public void AcceptsOnAWrittenOperandIsRefused()
+    {
+        var yaml = Replace(Tiny, "c: {type: i32, storage: acc}", "c: {type: i32, storage: acc, accepts: u8}");
+        SingleError(yaml, AcgDiagnostics.UnsupportedConversion, At(yaml, "u8}"), "is written");
+    }
+
+    [Test]
+    public void AcceptsAndRegisterFileAreRead()
+    {
+        var yaml = Replace(Replace(Tiny, "a: {type: i8, storage: buf}", "a: {type: i8, storage: buf, accepts: u8}"),
+            "capacity: 64 KiB", "capacity: 64 KiB\n    register_file: true");
+        var graph = ParseOk(yaml);
+        var a = graph.ComputeNode("core").FindCapability("gemm")!.FindOperand("a")!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(a.Accepts, Is.EqualTo(Codelets.ElementType.U8));
+            Assert.That(a.AcceptOffset, Is.EqualTo(-128), "u8 data fed to an i8 operand is shifted down by 128");
+            Assert.That(a.Takes(Codelets.ElementType.U8) && a.Takes(Codelets.ElementType.I8) && !a.Takes(Codelets.ElementType.I32), Is.True);
+            Assert.That(graph.StorageNode("acc").RegisterFile, Is.True);
+            Assert.That(graph.StorageNode("buf").RegisterFile, Is.False);
+        });
+    }
+
+    [Test]
     public void CapacityNotAWholeNumberOfElements()
     {
         var yaml = Replace(Tiny, "capacity: 32 KiB", "capacity: 1000 B");

@@ -104,6 +104,11 @@ public static class TextExporter
             parts.Add("cache");
         }
 
+        if (node.RegisterFile)
+        {
+            parts.Add("register file");
+        }
+
         if (node.Banks > 1)
         {
             parts.Add($"{node.Banks} banks");

@@ -32,7 +32,7 @@ internal static class AcgBuilder
             s.Holds,
             s.Count,
             s.Description,
-            s.Location),
+            s.Location) { RegisterFile = s.RegisterFile },
         ComputeDraft c => new ComputeNode(c.Name, [.. c.Capabilities.Select(Capability)], c.Count, c.Description, c.Location),
         _ => throw new InvalidOperationException($"node '{node.Name}' has no kind but no error was reported"),
     };
@@ -43,7 +43,7 @@ internal static class AcgBuilder
         Required(c.Semantics, "semantics"),
         [.. c.Shape.Select(a => new CapabilityAxis(a.Name, Required(a.Extent, "extent"), a.Location))],
         [.. c.Operands.Select(o => new CapabilityOperand(
-            o.Name, Required(o.Type, "type"), Required(o.Storage, "storage"), o.Role, [.. o.Axes], o.Location))],
+            o.Name, Required(o.Type, "type"), Required(o.Storage, "storage"), o.Role, [.. o.Axes], o.Location) { Accepts = o.Accepts })],
         [.. c.Immediates.Select(i => new CapabilityImmediate(i.Name, Required(i.Type, "type"), i.Min, i.Max, i.Location))],
         Required(c.LatencyCycles, "latency"),
         Required(c.IntervalCycles, "interval"),

@@ -27,12 +27,12 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
     private static readonly string[] TopKeys = ["name", "target", "description", "clock", "nodes", "edges"];
     private static readonly string[] NodeKinds = ["storage", "compute"];
     private static readonly string[] StorageKeys =
-        ["kind", "description", "capacity", "offchip", "element", "line", "banks", "double_buffered", "cache", "holds", "count"];
+        ["kind", "description", "capacity", "offchip", "element", "line", "banks", "double_buffered", "cache", "register_file", "holds", "count"];
 
     private static readonly string[] ComputeKeys = ["kind", "description", "count", "capabilities"];
     private static readonly string[] ElementKeys = ["type", "shape"];
     private static readonly string[] CapabilityKeys = ["description", "semantics", "shape", "operands", "immediates", "latency", "interval"];
-    private static readonly string[] OperandKeys = ["type", "storage"];
+    private static readonly string[] OperandKeys = ["type", "storage", "accepts"];
     private static readonly string[] ImmediateKeys = ["type", "min", "max"];
     private static readonly string[] EdgeKeys = ["from", "to", "bandwidth", "latency", "transfer", "description"];
     private static readonly string[] Booleans = ["true", "false"];
@@ -189,6 +189,7 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
         storage.Offchip = fields.Get("offchip") is { } offchip ? Bool(offchip.Value, $"'offchip' of {owner}") : false;
         storage.DoubleBuffered = fields.Get("double_buffered") is { } doubled && (Bool(doubled.Value, $"'double_buffered' of {owner}") ?? false);
         storage.Cache = fields.Get("cache") is { } cache && (Bool(cache.Value, $"'cache' of {owner}") ?? false);
+        storage.RegisterFile = fields.Get("register_file") is { } registers && (Bool(registers.Value, $"'register_file' of {owner}") ?? false);
         if (fields.Get("holds") is { } holds)
         {
             storage.Holds = Choice(holds.Value, $"'holds' of {owner}", Contents) == "microcode" ? StorageContents.Microcode : StorageContents.Data;
@@ -443,6 +444,15 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
             {
                 operand.StorageLocation = storage.Value.Location;
                 operand.Storage = Text(storage.Value, $"the storage of {label}");
+            }
+
+            if (fields.Get("accepts") is { } accepts)
+            {
+                operand.AcceptsLocation = accepts.Value.Location;
+                if (Type(accepts.Value, $"the type {label} accepts") is { } accepted)
+                {
+                    operand.Accepts = accepted;
+                }
             }
         }
     }

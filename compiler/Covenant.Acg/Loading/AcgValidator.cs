@@ -140,6 +140,20 @@ internal sealed class AcgValidator
 
     private void CheckOperand(CapabilityDraft capability, OperandDraft operand)
     {
+        if (operand.Accepts is { } accepts && operand.Type is { } own && operand.Role == OperandRole.Read &&
+            (own, accepts) is not ((ElementType.U8, ElementType.I8) or (ElementType.I8, ElementType.U8)))
+        {
+            // Only the 8-bit signedness swap has an exact, cheap correction (an offset of 128 and a column-sum term).
+            diagnostics.Report(AcgDiagnostics.UnsupportedConversion, operand.AcceptsLocation,
+                $"operand '{operand.Name}' of {capability.Label} is {own.Name()} and cannot accept {accepts.Name()}: " +
+                "'accepts' supports i8 data for a u8 operand and u8 data for an i8 operand");
+        }
+        else if (operand.Accepts is not null && operand.Role != OperandRole.Read && operand.Role != default)
+        {
+            diagnostics.Report(AcgDiagnostics.UnsupportedConversion, operand.AcceptsLocation,
+                $"operand '{operand.Name}' of {capability.Label} is written, so it cannot accept another type; only operands the capability only reads can");
+        }
+
         if (operand.Storage is not { } storageName)
         {
             return;

@@ -65,6 +65,8 @@ internal sealed class StorageDraft(string name, SourceLocation location) : NodeD
 
     public bool Cache { get; set; }
 
+    public bool RegisterFile { get; set; }
+
     public StorageContents Holds { get; set; } = StorageContents.Data;
 }
 
@@ -123,6 +125,10 @@ internal sealed class OperandDraft(string name, SourceLocation location)
     public string? Storage { get; set; }
 
     public SourceLocation StorageLocation { get; set; } = location;
+
+    public ElementType? Accepts { get; set; }
+
+    public SourceLocation AcceptsLocation { get; set; } = location;
 
     /// <summary>Filled in by the semantics check.</summary>
     public OperandRole Role { get; set; }

@@ -75,6 +75,13 @@ public sealed record StorageNode(
     string Description,
     SourceLocation Location) : AcgNode(Name, Count, Description, Location)
 {
+    /// <summary>
+    /// A register file (<c>register_file: true</c>): the inputs a capability reads from it are loaded one
+    /// reduction step at a time from the level above, so during a tile only the accumulators stay resident
+    /// and a tile at this level is a register block.
+    /// </summary>
+    public bool RegisterFile { get; init; }
+
     /// <summary>The bytes one tile may occupy: half the capacity when the hardware double-buffers.</summary>
     public long UsableBytes => DoubleBuffered ? CapacityBytes / 2 : CapacityBytes;
 
@@ -161,7 +168,22 @@ public sealed record CapabilityOperand(
     string Storage,
     OperandRole Role,
     ImmutableArray<string> Axes,
-    SourceLocation Location);
+    SourceLocation Location)
+{
+    /// <summary>
+    /// A second element type the operand takes (<c>accepts:</c>): an integer type of the same width and the other
+    /// signedness, fed offset by <see cref="AcceptOffset"/> so it fits <see cref="Type"/>. The target keeps the
+    /// result exact by subtracting the offset times the sum of the other operand's values (VNNI's u8 operand
+    /// taking s8 data: (a + 128) * b - 128 * b).
+    /// </summary>
+    public ElementType? Accepts { get; init; }
+
+    /// <summary>What is added to an accepted value to bring it into <see cref="Type"/>: 128 for s8 into u8, -128 for u8 into s8.</summary>
+    public long AcceptOffset => Accepts is null ? 0 : Type == ElementType.U8 ? 128 : -128;
+
+    /// <summary>Whether a tensor of <paramref name="type"/> can play this operand.</summary>
+    public bool Takes(ElementType type) => type == Type || type == Accepts;
+}
 
 /// <summary>A scalar operand encoded in the instruction (VTA's ALU immediate), with its legal range.</summary>
 public sealed record CapabilityImmediate(string Name, ElementType Type, long? Min, long? Max, SourceLocation Location);
