@@ -96,9 +96,25 @@ public static class Mapper
             }
 
             var (choice, cost) = Refine(space, costs, samples);
+            var levels = new LevelTiler(candidate).Choose(choice);
+            if (!levels.IsEmpty)
+            {
+                // Outer levels fill while the inner tiles compute; the slowest stream sets the pace.
+                var traffic = cost.TrafficBytes.AddRange(levels.Select(l => KeyValuePair.Create("fill " + l.Storage, l.TrafficBytes)));
+                var transfer = cost.TransferCycles.AddRange(levels.Select(l => KeyValuePair.Create("fill " + l.Storage, l.TransferCycles)));
+                var footprint = cost.FootprintBytes.AddRange(levels.Select(l => KeyValuePair.Create(l.Storage, l.FootprintBytes)));
+                cost = cost with
+                {
+                    Cycles = Math.Max(cost.Cycles, levels.Max(l => l.TransferCycles)),
+                    TrafficBytes = traffic,
+                    TransferCycles = transfer,
+                    FootprintBytes = footprint,
+                };
+            }
+
             if (best is null || cost.Cycles < best.Cost.Cycles)
             {
-                best = Build(candidate, choice, steps, cost);
+                best = Build(candidate, choice, steps, cost) with { Levels = levels };
             }
         }
 
@@ -147,8 +163,8 @@ public static class Mapper
             loop.Name, problem.Roles[l], loop.Extent, problem.PaddedExtents[l], problem.AxisOf(l),
             problem.Intrinsic[l], choice.Blocks[l] * problem.Intrinsic[l])).ToImmutableArray();
         var operands = ImmutableArray.Create(
-            new OperandBinding(problem.TensorA, problem.Mac.A.Name, problem.Mac.A.Storage),
-            new OperandBinding(problem.TensorB, problem.Mac.B.Name, problem.Mac.B.Storage),
+            new OperandBinding(problem.TensorA, problem.Mac.A.Name, problem.Mac.A.Storage) { Offset = problem.OffsetA },
+            new OperandBinding(problem.TensorB, problem.Mac.B.Name, problem.Mac.B.Storage) { Offset = problem.OffsetB },
             new OperandBinding(problem.Accumulator, problem.Mac.Out.Name, problem.Mac.Out.Storage));
         var output = problem.Nest.Epilogue?.Output ?? problem.Accumulator;
         return new Mapping.Model.Mapping(

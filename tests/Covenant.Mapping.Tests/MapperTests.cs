@@ -185,3 +185,79 @@ public class MapperDeterminismTests
         Assert.That(second, Is.EqualTo(first));
     }
 }
+
+/// <summary>Mappings onto a CPU's register file and caches: operand offsets, register blocks and per-level tiles.</summary>
+public class MapperLevelTests
+{
+    private static Mapping.Model.Mapping Map(string codelet, string arch, params (string Name, long Value)[] bindings)
+    {
+        var loaded = CodeletLoader.Load(Repo.PathOf("codelets", codelet + ".cdlt"));
+        var instance = loaded.Value!.Instantiate(bindings.ToDictionary(b => b.Name, b => b.Value));
+        Assert.That(instance.Succeeded, Is.True, string.Join("\n", instance.Diagnostics));
+        var graph = AcgLoader.Load(Repo.PathOf("architectures", arch + ".yaml")).Value!;
+        var result = Mapper.Map(instance.Value!, graph);
+        Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
+        TestContext.Out.WriteLine(MapperTests.Describe(result.Value!) + " | " +
+            string.Join(" | ", result.Value!.Levels.Select(l => l.Storage + " " + string.Join(",", l.Tiles))));
+        return result.Value!;
+    }
+
+    [Test]
+    public void SignedDataForTheUnsignedOperandIsOffsetBy128()
+    {
+        var mapping = Map("gemm", "vnni-avx512", ("M", 64), ("N", 64), ("K", 64));
+        var broadcast = mapping.Operands.Single(o => o.Operand == "a");
+        Assert.Multiple(() =>
+        {
+            Assert.That(broadcast.Offset, Is.EqualTo(128), "an i8 tensor played by vpdpbusd's u8 operand");
+            Assert.That(mapping.Operands.Where(o => o.Operand != "a").Select(o => o.Offset), Is.All.Zero);
+        });
+    }
+
+    [Test]
+    public void VtaMappingsHaveNoOuterLevels()
+    {
+        var mapping = Map("gemm", "vta", ("M", 64), ("N", 64), ("K", 64));
+        Assert.That(mapping.Levels, Is.Empty, "VTA's buffers are filled straight from DRAM");
+    }
+
+    [TestCase(384, 1024, 1024)]
+    [TestCase(33, 70, 129)]
+    public void VnniLevelsNestAndFitTheirCaches(int m, int n, int k)
+    {
+        var mapping = Map("gemm", "vnni-avx512", ("M", m), ("N", n), ("K", k));
+        Assert.That(mapping.Levels.Select(l => l.Storage), Is.EqualTo(new[] { "l2", "l1d" }), "outermost first");
+        var register = mapping.Loops.Select(l => Math.Min(l.Tile, l.PaddedExtent)).ToArray();
+        var inner = register;
+        foreach (var level in mapping.Levels.Reverse())
+        {
+            var tiles = level.Tiles.ToArray();
+            for (var l = 0; l < tiles.Length; l++)
+            {
+                Assert.That(tiles[l] % inner[l] == 0 || tiles[l] == mapping.Loops[l].PaddedExtent, Is.True,
+                    $"{level.Storage}: {mapping.Loops[l].Loop}={tiles[l]} is a multiple of the inner {inner[l]} or the whole loop");
+            }
+
+            // gemm: a[m, k] i8 + b[k, n] i8 + c[m, n] i32, counted by hand; a cache tile may fill half the cache.
+            var (tm, tn, tk) = (tiles[mapping.Loops.IndexOf(mapping.Loop("m"))], tiles[mapping.Loops.IndexOf(mapping.Loop("n"))], tiles[mapping.Loops.IndexOf(mapping.Loop("k"))]);
+            long bytes = ((long)tm * tk) + ((long)tk * tn) + (4L * tm * tn);
+            Assert.That(level.FootprintBytes, Is.EqualTo(bytes));
+            Assert.That(bytes, Is.LessThanOrEqualTo(mapping.Graph.StorageNode(level.Storage).CapacityBytes / 2));
+            inner = tiles;
+        }
+
+        // The register block: accumulators plus one step of each streamed input within the 32 zmm registers.
+        var vectors = (mapping.Loop("n").Tile + 15) / 16;
+        var rows = mapping.Loop("m").Tile;
+        Assert.That((rows * vectors) + rows + vectors, Is.LessThanOrEqualTo(32));
+        Assert.That(rows * vectors, Is.GreaterThanOrEqualTo(4), "enough accumulator chains to cover vpdpbusd's latency of 4");
+    }
+
+    [Test]
+    public void VectorLanesRunAlongTheOutputsContiguousDimension()
+    {
+        // gemm's c[m, n]: the 16 lanes of a zmm store must be 16 consecutive n, never 16 rows m.
+        var mapping = Map("gemm", "vnni-avx512", ("M", 512), ("N", 48), ("K", 64));
+        Assert.That(mapping.Embedding.Single(e => e.Axis == "j").Loop, Is.EqualTo("n"));
+    }
+}

@@ -67,6 +67,15 @@ public sealed record MappingProblem(
 
     public string Accumulator => Instance.Tensors[Nest.Accumulator.Tensor].Name;
 
+    /// <summary>
+    /// What is added to each element of <see cref="TensorA"/> to bring it into the capability's operand type: zero
+    /// when the types agree, else the operand's <see cref="CapabilityOperand.AcceptOffset"/> (the target corrects the
+    /// sums exactly).
+    /// </summary>
+    public long OffsetA => Instance.Tensors[Instance.IndexOf(TensorA)].ElementType == Mac.A.Type ? 0 : Mac.A.AcceptOffset;
+
+    public long OffsetB => Instance.Tensors[Instance.IndexOf(TensorB)].ElementType == Mac.B.Type ? 0 : Mac.B.AcceptOffset;
+
     /// <summary>Intrinsic blocks along loop <paramref name="loop"/>.</summary>
     public int Blocks(int loop) => PaddedExtents[loop] / Intrinsic[loop];
 
@@ -125,7 +134,7 @@ public sealed record MappingProblem(
             {
                 var tensorA = instance.Tensors[a.Tensor];
                 var tensorB = instance.Tensors[b.Tensor];
-                if (tensorA.ElementType != mac.A.Type || tensorB.ElementType != mac.B.Type)
+                if (!mac.A.Takes(tensorA.ElementType) || !mac.B.Takes(tensorB.ElementType))
                 {
                     rejections.Add($"{where} multiplies {mac.A.Type.Name()} by {mac.B.Type.Name()}, but " +
                         $"'{tensorA.Name}' is {tensorA.ElementType.Name()} and '{tensorB.Name}' is {tensorB.ElementType.Name()}");
@@ -133,7 +142,7 @@ public sealed record MappingProblem(
                 }
 
                 var roles = ClassifyLoops(nest, a, b);
-                foreach (var embedding in Embeddings(mac, nest, roles, a, b, instance))
+                foreach (var embedding in Embeddings(mac, nest, roles, a, b, instance, graph))
                 {
                     problems.Add(Create(instance, graph, nest, mac, tensorA.Name, tensorB.Name, roles, embedding));
                 }
@@ -166,8 +175,11 @@ public sealed record MappingProblem(
     // is a block of consecutive elements, which packing turns into one storage row. Axes of extent 1 need no loop.
     private static IEnumerable<ImmutableArray<AxisEmbedding>> Embeddings(
         MacCapability mac, AccumulationNest nest, ImmutableArray<LoopRole> roles, AccessInstance a, AccessInstance b,
-        CodeletInstance instance)
+        CodeletInstance instance, ArchitectureGraph graph)
     {
+        // A register file's lanes are stored with one vector store, so the loop along an accumulator axis there
+        // must walk the accumulator's innermost (contiguous) dimension.
+        var lanesStoreContiguously = graph.FindNode(mac.Out.Storage) is StorageNode { RegisterFile: true };
         var choices = new List<List<AxisEmbedding>>();
         foreach (var axis in mac.Capability.Shape)
         {
@@ -194,7 +206,8 @@ public sealed record MappingProblem(
                 for (var l = 0; l < roles.Length; l++)
                 {
                     var padded = (nest.Nest.Loops[l].Extent + axis.Extent - 1) / axis.Extent * axis.Extent;
-                    if (roles[l] == role && operands.All(o => Packable(o, l, padded)))
+                    if (roles[l] == role && operands.All(o => Packable(o, l, padded))
+                        && (!lanesStoreContiguously || !mac.Out.Axes.Contains(axis.Name) || nest.Accumulator.Indices[^1].Coefficients[l] == 1))
                     {
                         options.Add(new AxisEmbedding(axis.Name, axis.Extent, nest.Nest.Loops[l].Name));
                     }

@@ -27,7 +27,15 @@ public enum LoopRole
 }
 
 /// <summary>A codelet tensor of the main nest and the capability operand it plays, living in <see cref="Storage"/>.</summary>
-public sealed record OperandBinding(string Tensor, string Operand, string Storage);
+/// <summary>
+/// A codelet tensor of the main nest and the capability operand it plays, living in <see cref="Storage"/>.
+/// <see cref="Offset"/> is non-zero when the tensor's type is one the operand only accepts (YAML <c>accepts:</c>):
+/// each element is fed plus the offset, and the target subtracts offset x the other operand's sums.
+/// </summary>
+public sealed record OperandBinding(string Tensor, string Operand, string Storage)
+{
+    public long Offset { get; init; }
+}
 
 /// <summary>A capability axis and the codelet loop laid along it; <see cref="Loop"/> is null when the axis is unused
 /// (e.g. VTA's batch axis of extent 1, or the column axis of a depthwise convolution).</summary>
@@ -65,6 +73,13 @@ public enum EpilogueOp
 /// </summary>
 public sealed record EpilogueStep(EpilogueOp Op, long? Immediate, string? Tensor, string ComputeNode, string Capability);
 
+/// <summary>
+/// The tile of one storage level above the operand storage (a cache or scratchpad the data passes through):
+/// iterations per tile of every loop, in the order of <see cref="Mapping.Loops"/>, each a whole multiple of the
+/// tile of the level inside it; the bytes a tile holds, and the bytes and cycles of filling the level over the run.
+/// </summary>
+public sealed record TileLevel(string Storage, ImmutableArray<int> Tiles, long FootprintBytes, long TrafficBytes, double TransferCycles);
+
 /// <summary>The analytic estimate that ranked this mapping. Cycles are the architecture's clock cycles.</summary>
 public sealed record CostEstimate(
     double Cycles,
@@ -93,7 +108,18 @@ public sealed record Mapping(
     ImmutableArray<EpilogueStep> Epilogue,
     CostEstimate Cost)
 {
+    /// <summary>The outer storage levels' tiles, outermost first (empty when the operands come straight from off-chip memory).</summary>
+    public ImmutableArray<TileLevel> Levels { get; init; } = [];
+
     public LoopMapping Loop(string name) => Loops.First(l => l.Loop == name);
+
+    /// <summary>The tile of <paramref name="loop"/> at level <paramref name="storage"/>, or at the operand storage when that is not an outer level.</summary>
+    public int TileAt(string storage, string loop)
+    {
+        var level = Levels.FirstOrDefault(l => l.Storage == storage);
+        var index = Loops.IndexOf(Loop(loop));
+        return level is null ? Loops[index].Tile : level.Tiles[index];
+    }
 
     /// <summary>Multiply-accumulates the codelet asks for (the main nest's iterations, without padding).</summary>
     public long UsefulOperations => Loops.Aggregate(1L, (product, loop) => product * loop.Extent);

@@ -21,6 +21,7 @@ public static class MappingReport
                 ["tensor"] = o.Tensor,
                 ["operand"] = o.Operand,
                 ["storage"] = o.Storage,
+                ["offset"] = o.Offset,
             })]),
             ["embedding"] = new JsonObject([.. mapping.Embedding.Select(e =>
                 KeyValuePair.Create<string, JsonNode?>(e.Axis, e.Loop is null ? null : JsonValue.Create(e.Loop)))]),
@@ -34,6 +35,14 @@ public static class MappingReport
                 ["intrinsic"] = l.Intrinsic,
                 ["tile"] = l.Tile,
                 ["tiles"] = l.TileCount,
+            })]),
+            ["levels"] = new JsonArray([.. mapping.Levels.Select(level => (JsonNode)new JsonObject
+            {
+                ["storage"] = level.Storage,
+                ["tiles"] = new JsonObject([.. mapping.Loops.Select((l, i) => KeyValuePair.Create<string, JsonNode?>(l.Loop, level.Tiles[i]))]),
+                ["footprintBytes"] = level.FootprintBytes,
+                ["fillBytes"] = level.TrafficBytes,
+                ["fillCycles"] = Math.Round(level.TransferCycles),
             })]),
             ["tileOrder"] = new JsonArray([.. mapping.TileOrder.Select(t => (JsonNode)JsonValue.Create(t))]),
             ["doubleBuffered"] = new JsonArray([.. mapping.DoubleBuffered.Select(t => (JsonNode)JsonValue.Create(t))]),

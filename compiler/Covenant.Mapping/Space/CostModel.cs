@@ -23,6 +23,7 @@ public sealed class CostModel
     private readonly (double Bandwidth, double Latency, long ElementBytes) drain;
     private readonly double epilogueInterval;
     private readonly int outputBytes;
+    private readonly ImmutableHashSet<string> registerFiles;
 
     public CostModel(MappingProblem problem, ImmutableArray<Resident> residents, double epilogueInterval)
     {
@@ -31,9 +32,15 @@ public sealed class CostModel
         this.epilogueInterval = epilogueInterval;
         var queries = new AcgQueries(problem.Graph);
         var offchip = problem.Graph.Offchip.Select(s => s.Name).ToList();
+        // A register file is filled from the on-chip level just above it (its tiles are register blocks; the
+        // levels above have their own tiles, see LevelTiler); any other storage from off-chip.
         fills = residents.Select(r => r.Storage).Distinct().ToImmutableDictionary(
             storage => storage,
-            storage => Best(offchip.SelectMany(o => queries.Paths(o, storage))));
+            storage => problem.Graph.StorageNode(storage).RegisterFile
+                ? Best(queries.InEdges(storage).Where(e => problem.Graph.FindNode(e.From) is StorageNode { Offchip: false })
+                    .Select(e => new AcgPath([e.From, storage], [e])))
+                : Best(offchip.SelectMany(o => queries.Paths(o, storage))));
+        registerFiles = residents.Select(r => r.Storage).Distinct().Where(s => problem.Graph.StorageNode(s).RegisterFile).ToImmutableHashSet();
         var drainPaths = offchip.SelectMany(o => queries.Paths(problem.Mac.Out.Storage, o, throughCompute: true)).ToList();
         var drainPath = drainPaths.OrderByDescending(p => p.BottleneckBandwidth).FirstOrDefault();
         var (bandwidth, latency) = Best(drainPaths);
@@ -68,6 +75,23 @@ public sealed class CostModel
 
         var node = problem.Mac.Node;
         var compute = issues * problem.Mac.Capability.IntervalCycles / Math.Max(1, node.Count);
+
+        // Accumulating in registers, each accumulator block is a dependency chain: fewer chains than the
+        // capability's latency over its interval leave the unit idle between dependent issues.
+        if (registerFiles.Contains(problem.Mac.Out.Storage))
+        {
+            long chains = 1;
+            for (var l = 0; l < loops.Length; l++)
+            {
+                if (problem.Roles[l] != LoopRole.Reduction)
+                {
+                    chains *= choice.Blocks[l];
+                }
+            }
+
+            var needed = problem.Mac.Capability.LatencyCycles / problem.Mac.Capability.IntervalCycles;
+            compute *= Math.Max(1.0, needed / chains);
+        }
         var traffic = ImmutableDictionary.CreateBuilder<string, long>();
         var transfer = ImmutableDictionary.CreateBuilder<string, double>();
         var footprint = ImmutableDictionary.CreateBuilder<string, long>();
@@ -108,14 +132,19 @@ public sealed class CostModel
 
             var loads = LoadCount(resident, choice, trips, outputTiles);
             var (bandwidth, latency) = fills[resident.Storage];
-            traffic[resident.Tensor] = loads * tileBytes;
-            var loadTime = loads * ((tileBytes / bandwidth) + latency);
+
+            // A streamed input moves its whole tile, one reduction step at a time (its footprint is one step).
+            var movedBytes = resident.StepLoops.IsEmpty ? tileBytes
+                : Footprints.Rows(resident with { StepLoops = ImmutableDictionary<int, int>.Empty }, choice.Blocks.AsSpan(), iterations) * resident.RowBytes;
+            traffic[resident.Tensor] = loads * movedBytes;
+            var loadTime = loads * ((movedBytes / bandwidth) + (resident.StepLoops.IsEmpty ? latency : 0));
             transfer[resident.Tensor] = loadTime;
             loadCycles += loadTime;
-            firstLoad += (tileBytes / bandwidth) + latency;
+            firstLoad += (movedBytes / bandwidth) + latency;
         }
 
-        var inputsOverlap = residents.Where(r => !r.IsOutput).All(r => choice.DoubleBuffered.Contains(r.Storage));
+        // Register files overlap their loads with compute (out-of-order issue, or warps), as double buffers do.
+        var inputsOverlap = residents.Where(r => !r.IsOutput).All(r => choice.DoubleBuffered.Contains(r.Storage) || registerFiles.Contains(r.Storage));
         var outputOverlaps = choice.DoubleBuffered.Contains(problem.Mac.Out.Storage);
         var work = compute + epilogue;
         var total = inputsOverlap ? Math.Max(work, loadCycles) + firstLoad : work + loadCycles;
@@ -128,6 +157,12 @@ public sealed class CostModel
     // once per output tile.
     private long LoadCount(Resident resident, TileChoice choice, int[] trips, long outputTiles)
     {
+        // A streamed input keeps nothing between tiles: every tile streams its slice again.
+        if (!resident.StepLoops.IsEmpty)
+        {
+            return trips.Aggregate(1L, (product, t) => product * t);
+        }
+
         if (!problem.Loops.Select((_, l) => l).Any(l => Depends(resident, l) && problem.Roles[l] == LoopRole.Reduction)
             && resident.Storage == problem.Mac.Out.Storage)
         {

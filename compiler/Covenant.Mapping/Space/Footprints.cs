@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Covenant.Acg.Model;
 using Covenant.Codelets.Semantics;
 using Covenant.Mapping.Analysis;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Mapping.Space;
 
@@ -10,7 +11,14 @@ namespace Covenant.Mapping.Space;
 /// tensor the epilogue reads (a bias) next to the accumulator. <see cref="Dims"/> describe, per dimension,
 /// how the tile's loops move the index, so the footprint can be computed for any tile shape.
 /// </summary>
-public sealed record Resident(string Tensor, string Storage, long RowBytes, ImmutableArray<ResidentDim> Dims, bool IsOutput);
+public sealed record Resident(string Tensor, string Storage, long RowBytes, ImmutableArray<ResidentDim> Dims, bool IsOutput)
+{
+    /// <summary>
+    /// Loops held at one intrinsic step in this resident's footprint, with that step's iterations: the reduction
+    /// loops of an input that streams through a register file (only the slice feeding the current issue is live).
+    /// </summary>
+    public ImmutableDictionary<int, int> StepLoops { get; init; } = ImmutableDictionary<int, int>.Empty;
+}
 
 /// <summary>
 /// One dimension of a resident tensor: <c>Σ Coefficients[l] · loop_l</c> over the main nest's loops. When
@@ -67,8 +75,12 @@ public static class Footprints
         Resident Make(string tensor, CapabilityOperand operand, AccessInstance access, bool isOutput)
         {
             var storage = problem.Graph.StorageNode(operand.Storage);
+            var steps = storage.RegisterFile && !isOutput
+                ? Enumerable.Range(0, problem.Loops.Length).Where(l => problem.Roles[l] == LoopRole.Reduction)
+                    .ToImmutableDictionary(l => l, l => problem.Intrinsic[l])
+                : ImmutableDictionary<int, int>.Empty;
             return new Resident(tensor, storage.Name, RowBytes(storage, operand),
-                [.. access.Indices.Select(index => DimOf(index, problem, operand))], isOutput);
+                [.. access.Indices.Select(index => DimOf(index, problem, operand))], isOutput) { StepLoops = steps };
         }
     }
 
@@ -94,6 +106,18 @@ public static class Footprints
     /// <paramref name="tileIterations"/> iterations per loop, <paramref name="blocks"/> of them intrinsic blocks.</summary>
     public static long Rows(Resident resident, ReadOnlySpan<int> blocks, ReadOnlySpan<int> tileIterations)
     {
+        if (!resident.StepLoops.IsEmpty)
+        {
+            var stepBlocks = blocks.ToArray();
+            var stepIterations = tileIterations.ToArray();
+            foreach (var (loop, iterations) in resident.StepLoops)
+            {
+                (stepBlocks[loop], stepIterations[loop]) = (1, iterations);
+            }
+
+            return Rows(resident with { StepLoops = ImmutableDictionary<int, int>.Empty }, stepBlocks, stepIterations);
+        }
+
         long rows = 1;
         foreach (var dim in resident.Dims)
         {

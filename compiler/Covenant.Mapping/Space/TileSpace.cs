@@ -90,6 +90,12 @@ public sealed class TileSpace : IDisposable
             storageBuilder[group.Key] = (capacity, [.. group]);
             var flag = context.MkBoolConst($"double_buffer_{group.Key}");
             buffers[group.Key] = flag;
+            if (node.RegisterFile)
+            {
+                // Registers overlap loads by issue order, not by halves.
+                solver.Assert(context.MkNot(flag));
+            }
+
             ArithExpr used = context.MkInt(0);
             foreach (var resident in group)
             {
@@ -276,12 +282,12 @@ public sealed class TileSpace : IDisposable
             ArithExpr range;
             if (dim.PackedLoop is { } packed)
             {
-                range = blocks[packed];
+                range = resident.StepLoops.ContainsKey(packed) ? context.MkInt(1) : blocks[packed];
                 for (var l = 0; l < dim.Coefficients.Length; l++)
                 {
                     if (l != packed && dim.Coefficients[l] != 0)
                     {
-                        range = context.MkMul(range, Iterations(l));
+                        range = context.MkMul(range, Iterations(resident, l));
                     }
                 }
             }
@@ -293,7 +299,7 @@ public sealed class TileSpace : IDisposable
                     if (dim.Coefficients[l] != 0)
                     {
                         range = context.MkAdd(range, context.MkMul(context.MkInt(Math.Abs(dim.Coefficients[l])),
-                            context.MkSub(Iterations(l), context.MkInt(1))));
+                            context.MkSub(Iterations(resident, l), context.MkInt(1))));
                     }
                 }
             }
@@ -304,7 +310,9 @@ public sealed class TileSpace : IDisposable
         return rows;
     }
 
-    private ArithExpr Iterations(int loop) => context.MkMul(blocks[loop], context.MkInt(problem.Intrinsic[loop]));
+    private ArithExpr Iterations(Resident resident, int loop) => resident.StepLoops.TryGetValue(loop, out var step)
+        ? context.MkInt(step)
+        : context.MkMul(blocks[loop], context.MkInt(problem.Intrinsic[loop]));
 
     /// <summary>⌈n/k⌉ for k = 1..n, ascending: every tile size that gives a distinct number of tiles.</summary>
     public static ImmutableArray<int> BalancedTiles(int n)
