@@ -124,6 +124,38 @@ public class EndToEndTests
         }
     }
 
+    [TestCase("vnni-avx512", "conv2d", "N=1,H=9,W=7,C=5,K=18,R=3,S=3,stride=2,pad=1", false)]
+    [TestCase("vnni-avx512", "fc_requant", "M=3,N=20,K=40,shift=5", true)]
+    [TestCase("vnni-avx256", "gemm", "M=7,N=13,K=29", true)]
+    public void VnniCompileThenRunMatchesTheReference(string arch, string codelet, string bindings, bool simulate)
+    {
+        var directory = Directory.CreateTempSubdirectory("covenant-e2e-vnni-");
+        try
+        {
+            var compile = CliRun.Of("compile", Repo.PathOf("codelets", codelet + ".cdlt"), "--arch", Repo.PathOf("architectures", arch + ".yaml"),
+                "--set", bindings, "-o", directory.FullName);
+            Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+            Assert.That(compile.Out, Does.Contain("l1d:").And.Contain("l2:"), "the cache levels' tiles are shown");
+            foreach (var file in new[] { "artifact.json", "vnni_kernel.c", "vnni_plan.json", "mapping.json", "listing.txt" })
+            {
+                Assert.That(File.Exists(Path.Combine(directory.FullName, file)), Is.True, file);
+            }
+
+            var arguments = simulate ? new[] { "run", directory.FullName, "--simulate" } : ["run", directory.FullName];
+            var run = CliRun.Of(arguments);
+            Assert.That(run.ExitCode, Is.Zero, run.ToString());
+            Assert.That(run.Out, Does.Contain("exact match"));
+            if (simulate)
+            {
+                Assert.That(run.Out, Does.Contain("VNNI instruction simulator"), "a forced fallback says it simulated");
+            }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Test]
     public void SuiteJsonHasOneObjectPerLayerWithNameMatchAndCycles()
     {

@@ -22,6 +22,7 @@ internal sealed record BenchOptions
           --no-install          do not apt-get libdnnl-dev when it is missing
           --verify              also check every layer against the reference interpreter (slow on big layers)
           --seed N              input seed (default 1)
+          --plan mapping|heuristic     blocking from the Z3 mapper's tiles (default) or the target's own heuristic
           --mr/--nr/--mc/--nc/--kc N   override the plan's register and cache blocking (tuning)
         """;
 
@@ -53,6 +54,9 @@ internal sealed record BenchOptions
 
     public VnniPlanOptions Plan { get; set; } = VnniPlanOptions.Default;
 
+    /// <summary>Plan from the mapper's mapping (what covenantc compiles) rather than the target's heuristic.</summary>
+    public bool FromMapping { get; set; } = true;
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
@@ -81,6 +85,14 @@ internal sealed record BenchOptions
                 case "--mc": options.Plan = options.Plan with { MC = Int() }; break;
                 case "--nc": options.Plan = options.Plan with { NC = Int() }; break;
                 case "--kc": options.Plan = options.Plan with { KC = Int() }; break;
+                case "--plan":
+                    options.FromMapping = Value() switch
+                    {
+                        "mapping" => true,
+                        "heuristic" => false,
+                        var other => throw new BenchException($"--plan takes 'mapping' or 'heuristic', not '{other}'"),
+                    };
+                    break;
                 case "-h" or "--help": throw new BenchException(Usage);
                 default: throw new BenchException($"unknown option '{args[i]}'\n{Usage}");
             }
@@ -105,6 +117,8 @@ internal sealed record BenchOptions
 
         yield return "--arch";
         yield return architecturePath;
+        yield return "--plan";
+        yield return FromMapping ? "mapping" : "heuristic";
         if (Only is not null)
         {
             yield return "--only";

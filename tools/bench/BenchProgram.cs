@@ -6,6 +6,8 @@ using Covenant.Acg;
 using Covenant.Acg.Model;
 using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
+using Covenant.Core.Diagnostics;
+using Covenant.Mapping;
 using Covenant.Runtime;
 using Covenant.Runtime.Reference;
 using Covenant.Runtime.Vnni;
@@ -208,7 +210,23 @@ public static class BenchProgram
     {
         var instance = Instantiate(layer, codelets);
         // The threads are the kernel's to use: it may run a tiny layer on one of them (VnniKernelPlan.SmallProblemMacs).
-        var planned = VnniKernelPlan.Choose(instance, graph, options.Plan with { Threads = options.Threads is null ? null : threads });
+        var planOptions = options.Plan with { Threads = options.Threads is null ? null : threads };
+        Result<VnniKernelPlan> planned;
+        if (options.FromMapping)
+        {
+            var mapped = Mapper.Map(instance, graph);
+            if (!mapped.Succeeded)
+            {
+                throw new BenchException($"{layer.Suite}/{layer.Name}: {string.Join("\n", mapped.Diagnostics)}");
+            }
+
+            planned = VnniKernelPlan.FromMapping(mapped.Value, planOptions);
+        }
+        else
+        {
+            planned = VnniKernelPlan.Choose(instance, graph, planOptions);
+        }
+
         if (!planned.Succeeded)
         {
             throw new BenchException($"{layer.Suite}/{layer.Name}: {string.Join("\n", planned.Diagnostics)}");

@@ -1,6 +1,8 @@
 using Covenant.Runtime.Artifacts;
 using Covenant.Runtime.Execution;
+using Covenant.Runtime.Vnni;
 using Covenant.Targets;
+using Covenant.Targets.Vnni;
 using Covenant.Targets.Vta.Lowering;
 
 namespace Covenant.Cli;
@@ -8,7 +10,7 @@ namespace Covenant.Cli;
 /// <summary>The one place where the command line learns which target passes and executors exist.</summary>
 public static class CliTargets
 {
-    public static TargetRegistry Registry { get; } = new([new VtaTarget()]);
+    public static TargetRegistry Registry { get; } = new([new VtaTarget(), new VnniTarget()]);
 
-    public static IReadOnlyList<IArtifactExecutor> Executors { get; } = [new VtaArtifactExecutor()];
+    public static IReadOnlyList<IArtifactExecutor> Executors { get; } = [new VtaArtifactExecutor(), new VnniArtifactExecutor()];
 }

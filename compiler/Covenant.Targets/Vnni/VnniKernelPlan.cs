@@ -206,15 +206,65 @@ public sealed record VnniKernelPlan(
         return FromAnalysis(analysis.Gemm, isa.Value, options);
     }
 
-    /// <summary>A plan that follows a mapping's operand roles (which tensor the mapper gave the capability's
-    /// <c>a</c>) and its epilogue; tiling is the heuristic's until the mapper tiles every level.</summary>
+    /// <summary>
+    /// The plan a mapping chose: the broadcast operand is the tensor the mapper gave the capability's <c>a</c>
+    /// (offset by 128 when it is i8), the register block is the mapping's tile at the register file (MR rows x NR
+    /// vectors), and the cache blocks are its tile at the outermost cache (MC rows, NC columns, KC groups of 4
+    /// reduction values), rounded to what the kernel's loops need. The thread split stays the target's: the mapping
+    /// spreads work over the cores evenly but does not say how. <paramref name="options"/> still override (tuning).
+    /// </summary>
     public static Result<VnniKernelPlan> FromMapping(Mapping.Model.Mapping mapping, VnniPlanOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(mapping);
-        var capabilityA = mapping.Graph.ComputeNode(mapping.ComputeNode).FindCapability(mapping.Capability)?.Operands
-            .FirstOrDefault(o => o.Type is ElementType.U8);
-        var tensorA = capabilityA is null ? null : mapping.Operands.FirstOrDefault(o => o.Operand == capabilityA.Name)?.Tensor;
-        return Choose(mapping.Instance, mapping.Graph, (options ?? VnniPlanOptions.Default) with { TensorA = options?.TensorA ?? tensorA });
+        options ??= VnniPlanOptions.Default;
+        var isa = VnniIsa.FromGraph(mapping.Graph);
+        if (!isa.Succeeded)
+        {
+            return Result<VnniKernelPlan>.Failure(isa.Diagnostics);
+        }
+
+        var capability = mapping.Graph.ComputeNode(mapping.ComputeNode).FindCapability(mapping.Capability);
+        var broadcast = capability?.Operands.FirstOrDefault(o => o.Type is ElementType.U8);
+        var tensorA = broadcast is null ? null : mapping.Operands.FirstOrDefault(o => o.Operand == broadcast.Name)?.Tensor;
+        var analysis = AnalyzeBest(mapping.Instance, isa.Value, options with { TensorA = options.TensorA ?? tensorA });
+        if (analysis.Gemm is not { } gemm)
+        {
+            return Result<VnniKernelPlan>.Failure(analysis.Diagnostic!);
+        }
+
+        return FromAnalysis(gemm, isa.Value, MappedBlocking(mapping, gemm, isa.Value, options));
+    }
+
+    // Reads the register block and the cache blocks off the mapping's tiles, where the options leave them open.
+    private static VnniPlanOptions MappedBlocking(Mapping.Model.Mapping mapping, VnniGemm gemm, VnniIsa isa, VnniPlanOptions options)
+    {
+        var lanes = isa.Lanes;
+        var names = gemm.Loops.Select(l => l.Name).ToImmutableArray();
+        var rows = gemm.Rows.Select(l => names[l]).ToList();
+        var vector = gemm.Vector >= 0 ? names[gemm.Vector] : null;
+        var reductions = Enumerable.Range(0, names.Length).Where(l => gemm.Roles[l] == VnniLoopRole.Reduction).Select(l => names[l]).ToList();
+        var register = mapping.Operands.First(o => o.Tensor == mapping.Accumulator).Storage;
+        var cache = mapping.Levels.IsEmpty ? register : mapping.Levels[0].Storage;
+
+        long Product(IEnumerable<string> loops, string level) => loops.Aggregate(1L, (product, loop) => product * mapping.TileAt(level, loop));
+
+        var vectors = (int)CeilDiv(gemm.N, lanes);
+        var mr = (int)Math.Clamp(Product(rows, register), 1, Math.Min(MaxRows, Math.Max(1, gemm.M)));
+        var nr = vector is null ? 1 : (int)Math.Clamp(CeilDiv(mapping.TileAt(register, vector), lanes), 1, Math.Max(1, vectors));
+        mr = options.MR ?? mr;
+        nr = options.NR ?? nr;
+        var panelWidth = nr * lanes;
+        var kc = (int)Math.Clamp(CeilDiv(Product(reductions, cache), 4), 1, gemm.Groups);
+        var mc = (int)VnniGemm.RoundUp(Math.Clamp(Product(rows, cache), 1, gemm.M), mr);
+        var nc = vector is null ? panelWidth : (int)VnniGemm.RoundUp(Math.Min(mapping.TileAt(cache, vector), gemm.N), panelWidth);
+        return options with
+        {
+            MR = mr,
+            NR = nr,
+            KC = options.KC ?? kc,
+            MC = options.MC ?? mc,
+            NC = options.NC ?? nc,
+        };
     }
 
     /// <summary>The analysis behind a plan (internal: the kernel builder re-derives it from the plan).</summary>

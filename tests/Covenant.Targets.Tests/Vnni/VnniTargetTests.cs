@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Text;
 using Covenant.Mapping.Model;
 using Covenant.Runtime;
@@ -12,13 +11,15 @@ namespace Covenant.Targets.Tests.Vnni;
 /// <summary>The target pass behind <see cref="ITarget"/>, and running what it puts in an artifact.</summary>
 public class VnniTargetTests
 {
-    // A mapping as the mapper would hand it over: which tensor plays the capability's u8 operand 'a'.
+    // The mapper's own mapping, with the operand roles set by the test: which tensor plays the capability's u8 operand 'a'.
     private static Mapping.Model.Mapping MappingOf(string codelet, string bindings, string broadcast, string packed, string accumulator)
     {
-        var empty = new CostEstimate(0, 0, ImmutableDictionary<string, long>.Empty, ImmutableDictionary<string, double>.Empty, ImmutableDictionary<string, long>.Empty);
-        return new Mapping.Model.Mapping(Instance(codelet, bindings), Architecture("vnni-avx512"), 0, "core", "vpdpbusd", accumulator, accumulator,
-            [new OperandBinding(broadcast, "a", "zmm"), new OperandBinding(packed, "b", "zmm"), new OperandBinding(accumulator, "c", "zmm")],
-            [], [], [], [], [], empty);
+        var mapped = Covenant.Mapping.Mapper.Map(Instance(codelet, bindings), Architecture("vnni-avx512"));
+        Assert.That(mapped.Succeeded, Is.True, () => string.Join("\n", mapped.Diagnostics));
+        return mapped.Value! with
+        {
+            Operands = [new OperandBinding(broadcast, "a", "zmm") { Offset = 128 }, new OperandBinding(packed, "b", "zmm"), new OperandBinding(accumulator, "c", "zmm")],
+        };
     }
 
     [TestCase("a", "b")]

@@ -83,6 +83,10 @@ public static class CompileCommands
                 $" on {mapping.ComputeNode}.{mapping.Capability}");
             context.Out.WriteLine("  tiles:     " + string.Join(" ", mapping.Loops.Select(l => $"{l.Loop}={l.Tile}/{l.PaddedExtent}")) +
                 "; order " + string.Join(",", mapping.TileOrder));
+            foreach (var level in mapping.Levels)
+            {
+                context.Out.WriteLine($"  {level.Storage + ":",-10} " + string.Join(" ", mapping.Loops.Select((l, i) => $"{l.Loop}={level.Tiles[i]}")));
+            }
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  predicted: {compiled.Value.Output.PredictedCycles ?? mapping.Cost.Cycles:F0} cycles (cost model {mapping.Cost.Cycles:F0}, utilisation {mapping.Cost.Utilization:P0}); compiled in {clock.Elapsed.TotalSeconds:F2} s"));
             return CovenantCli.Success;
@@ -146,12 +150,9 @@ public static class CompileCommands
                 return CovenantCli.UserError;
             }
 
-            var selected = (parse.GetValue(only) ?? []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                .ToHashSet(StringComparer.Ordinal);
-            var unknown = selected.Where(s => loaded.Value.Layers.All(l => l.Name != s)).ToList();
-            if (unknown.Count > 0)
+            var layers = SelectLayers(context, loaded.Value, parse.GetValue(only));
+            if (layers is null)
             {
-                context.Report(CoreDiagnostics.BadOption.Create(null, $"--only: no layer named {string.Join(", ", unknown)} in suite '{loaded.Value.Name}'"));
                 return CovenantCli.UserError;
             }
 
@@ -166,7 +167,7 @@ public static class CompileCommands
                     context.Out.WriteLine($"{"layer",-34} {"match",-6} {"cycles",14} {"util",7} {"of bound",9} {"compile s",10}");
                 }
 
-                foreach (var layer in loaded.Value.Layers.Where(l => selected.Count == 0 || selected.Contains(l.Name)))
+                foreach (var layer in layers)
                 {
                     var request = new CompileRequest(loaded.Value.CodeletPath(layer, parse.GetValue(codelets)),
                         parse.GetRequiredValue(arch), layer.Bindings, MapperOptions.Default, TargetOptions.Default);
@@ -238,6 +239,24 @@ public static class CompileCommands
             return failed ? CovenantCli.UserError : mismatched ? Mismatch : CovenantCli.Success;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The layers <c>--only</c> names (repeatable or comma-separated), in the suite's order; all of them without it.
+    /// Null, with an error reported, when it names a layer the suite lacks. Shared by <c>suite</c> and <c>compare</c>.
+    /// </summary>
+    internal static List<SuiteLayer>? SelectLayers(CliContext context, Suite suite, string[]? only)
+    {
+        var selected = (only ?? []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ToHashSet(StringComparer.Ordinal);
+        var unknown = selected.Where(s => suite.Layers.All(l => l.Name != s)).ToList();
+        if (unknown.Count > 0)
+        {
+            context.Report(CoreDiagnostics.BadOption.Create(null, $"--only: no layer named {string.Join(", ", unknown)} in suite '{suite.Name}'"));
+            return null;
+        }
+
+        return [.. suite.Layers.Where(l => selected.Count == 0 || selected.Contains(l.Name))];
     }
 
     private static void PrintRun(CliContext context, RunReport report)

@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using Covenant.Acg;
+using Covenant.Core.Diagnostics;
+using Covenant.Runtime.Execution;
+using Covenant.Targets.Vnni;
+
+namespace Covenant.Runtime.Vnni;
+
+/// <summary>
+/// Runs VNNI artifacts: builds the artifact's C with gcc into a shared library inside the artifact directory and
+/// calls it natively where this CPU has the ISA, else executes the same program in <see cref="VnniSimulator"/> and
+/// says why in the engine name. Metrics: wall seconds of the kernel call, and the cycles they come to at the YAML's
+/// clock.
+/// </summary>
+public sealed class VnniArtifactExecutor : IArtifactExecutor
+{
+    public static readonly DiagnosticDescriptor KernelFailed = new("COV6201", "VNNI kernel did not run");
+
+    public string Target => KnownTargets.Vnni;
+
+    public Result<Execution.Execution> Execute(LoadedArtifact artifact, IReadOnlyDictionary<string, TensorData> inputs, RunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(options);
+        var location = SourceLocation.OfFile(artifact.Directory);
+        string planJson;
+        string kernelSource;
+        try
+        {
+            planJson = File.ReadAllText(artifact.PathOf(VnniTarget.PlanFile));
+            kernelSource = File.ReadAllText(artifact.PathOf(VnniTarget.KernelFile));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Result<Execution.Execution>.Failure(RunDiagnostics.BrokenArtifact.Create(location, e.Message));
+        }
+
+        VnniRunResult result;
+        try
+        {
+            result = VnniArtifactRunner.Run(artifact.Instance, artifact.Graph, planJson, kernelSource, inputs,
+                new VnniKernelOptions { ForceSimulator = options.ForceSimulation, BuildDirectory = artifact.Directory });
+        }
+        catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
+        {
+            return Result<Execution.Execution>.Failure(RunDiagnostics.BrokenArtifact.Create(location, e.Message));
+        }
+        catch (VnniBuildException e)
+        {
+            return Result<Execution.Execution>.Failure(KernelFailed.Create(location, e.Message));
+        }
+
+        var engine = result.Backend == VnniBackend.Native
+            ? $"native {artifact.Graph.Name} kernel"
+            : $"VNNI instruction simulator ({result.SimulationReason ?? "forced"})";
+        double? cycles = result.Backend == VnniBackend.Native && artifact.Graph.ClockHz is { } hz ? result.Seconds * hz : null;
+        var metrics = ImmutableDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, double>
+        {
+            ["seconds"] = result.Seconds,
+            ["simulatedVectorInstructions"] = result.SimulatedVectorInstructions,
+        });
+        return Result<Execution.Execution>.Success(new Execution.Execution(
+            result.Outputs, engine, cycles, result.Seconds, null, metrics));
+    }
+}
