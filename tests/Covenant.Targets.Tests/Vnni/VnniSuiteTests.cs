@@ -3,13 +3,15 @@ using System.Text.RegularExpressions;
 using Covenant.Runtime;
 using Covenant.Runtime.Reference;
 using Covenant.Runtime.Vnni;
+using Covenant.Targets.Vnni;
 using Covenant.Testing;
 using static Covenant.Targets.Tests.Vnni.VnniTestSupport;
 
 namespace Covenant.Targets.Tests.Vnni;
 
 /// <summary>
-/// Opt-in (a few minutes): every layer of the ResNet-50, BERT-Large, DLRM and DeepBench suites, compiled natively and
+/// Opt-in (a few minutes): every layer of the ResNet-50, BERT-Large, DLRM and DeepBench suites, mapped by the Z3
+/// mapper, planned from the mapping, compiled natively and
 /// checked bit for bit against the reference interpreter. Run with
 /// <c>dotnet test tests/Covenant.Targets.Tests --filter TestCategory=VnniSuites</c>.
 /// </summary>
@@ -43,7 +45,11 @@ public partial class VnniSuiteTests
     public void RunsBitExactNatively(string codelet, string bindings)
     {
         RequireNativeVnni();
-        var plan = Plan(Instance(codelet, bindings));
+        var mapped = Covenant.Mapping.Mapper.Map(Instance(codelet, bindings), Architecture("vnni-avx512"));
+        Assert.That(mapped.Succeeded, Is.True, () => string.Join("\n", mapped.Diagnostics));
+        var planned = VnniKernelPlan.FromMapping(mapped.Value!);
+        Assert.That(planned.Succeeded, Is.True, () => string.Join("\n", planned.Diagnostics));
+        var plan = planned.Value!;
         var inputs = RandomTensors.Inputs(plan.Instance, 1);
         using var kernel = VnniKernel.Create(plan, new VnniKernelOptions { BuildDirectory = BuildDirectory });
         kernel.Load(inputs);
