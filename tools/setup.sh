@@ -4,7 +4,8 @@
 #   - graphviz: `covenantc arch show --format svg` renders the graph with `dot`
 #   - libz3-dev: on Linux the Microsoft.Z3 package binds to the system libz3 (the mapping solver)
 #   - gcc: builds the Z3 compatibility shim against that libz3 when it is older than 4.12
-#     (compiler/Covenant.Mapping/Native/z3compat.c says why)
+#     (compiler/Covenant.Mapping/Native/z3compat.c says why); it also builds the VNNI kernels
+#   - chromium: the headless browser that checks `covenantc compare`'s HTML reports (tools/compare/browser-check.sh)
 # Run as root (apt-get); as another user it only reports what is missing.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 [ -f /usr/include/z3.h ] || missing+=(libz3-dev)
 command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if ! command -v dotnet >/dev/null 2>&1; then
     echo "setup: the .NET SDK (dotnet) is not on PATH; install .NET 10 first" >&2

@@ -27,6 +27,8 @@ public static class CovenantCli
             root.Add(command);
         }
 
+        root.Add(CompareCommand.Build(context));
+
         return root;
     }
 
