@@ -156,6 +156,30 @@ public class EndToEndTests
         }
     }
 
+    [TestCase("tensorcore-sm80", "gemm_f16", "M=33,N=17,K=40")]
+    [TestCase("tensorcore-sm90", "conv2d", "N=1,H=7,W=6,C=20,K=24,R=3,S=3,pad=1")]
+    public void TensorCoreCompileThenRunMatchesTheReference(string arch, string codelet, string bindings)
+    {
+        var directory = Directory.CreateTempSubdirectory("covenant-e2e-tc-");
+        try
+        {
+            var compile = CliRun.Of("compile", Repo.PathOf("codelets", codelet + ".cdlt"), "--arch", Repo.PathOf("architectures", arch + ".yaml"),
+                "--set", bindings, "-o", directory.FullName);
+            Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+            var cuda = File.ReadAllText(Path.Combine(directory.FullName, "tensorcore_kernel.cu"));
+            Assert.That(cuda, Does.Contain("mma.sync.aligned").And.Contain("ldmatrix").And.Contain("cp.async"));
+
+            var run = CliRun.Of("run", directory.FullName, "--json");
+            Assert.That(run.ExitCode, Is.Zero, run.ToString());
+            using var json = System.Text.Json.JsonDocument.Parse(run.Out);
+            Assert.That(json.RootElement.GetProperty("match").GetBoolean(), Is.True);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Test]
     public void SuiteJsonHasOneObjectPerLayerWithNameMatchAndCycles()
     {

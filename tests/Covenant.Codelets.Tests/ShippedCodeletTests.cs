@@ -17,6 +17,8 @@ public sealed partial class ShippedCodeletTests
         ["gemm"] = "M=3, N=5, K=7",
         ["gemm_f16"] = "M=3, N=5, K=7",
         ["bmm"] = "B=2, M=3, N=4, K=5",
+        ["bmm_f16"] = "B=2, M=3, N=4, K=5",
+        ["conv2d_f16"] = "N=1, H=6, W=5, C=3, K=4, R=3, S=3, stride=2, pad=1",
         ["gemv"] = "M=3, K=5",
         ["conv1d"] = "N=1, W=9, C=3, K=4, S=3, stride=2, pad=1, dilation=2",
         ["conv2d"] = "N=1, H=6, W=5, C=3, K=4, R=3, S=3, stride=2, pad=1",

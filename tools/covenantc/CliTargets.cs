@@ -1,7 +1,9 @@
 using Covenant.Runtime.Artifacts;
 using Covenant.Runtime.Execution;
+using Covenant.Runtime.TensorCore;
 using Covenant.Runtime.Vnni;
 using Covenant.Targets;
+using Covenant.Targets.TensorCore;
 using Covenant.Targets.Vnni;
 using Covenant.Targets.Vta.Lowering;
 
@@ -10,7 +12,7 @@ namespace Covenant.Cli;
 /// <summary>The one place where the command line learns which target passes and executors exist.</summary>
 public static class CliTargets
 {
-    public static TargetRegistry Registry { get; } = new([new VtaTarget(), new VnniTarget()]);
+    public static TargetRegistry Registry { get; } = new([new VtaTarget(), new VnniTarget(), new TensorCoreTarget()]);
 
-    public static IReadOnlyList<IArtifactExecutor> Executors { get; } = [new VtaArtifactExecutor(), new VnniArtifactExecutor()];
+    public static IReadOnlyList<IArtifactExecutor> Executors { get; } = [new VtaArtifactExecutor(), new VnniArtifactExecutor(), new TensorCoreArtifactExecutor()];
 }

@@ -177,9 +177,10 @@ public sealed record MappingProblem(
         MacCapability mac, AccumulationNest nest, ImmutableArray<LoopRole> roles, AccessInstance a, AccessInstance b,
         CodeletInstance instance, ArchitectureGraph graph)
     {
-        // A register file's lanes are stored with one vector store, so the loop along an accumulator axis there
-        // must walk the accumulator's innermost (contiguous) dimension.
-        var lanesStoreContiguously = graph.FindNode(mac.Out.Storage) is StorageNode { RegisterFile: true };
+        // A vector accumulator in a register file (one axis: VNNI's c[j]) leaves with one vector store, so the loop
+        // along its lanes must walk the accumulator's innermost (contiguous) dimension. A matrix fragment (an mma's
+        // d[i, j]) is spread over threads and stored element-wise, so it needs no such rule.
+        var lanesStoreContiguously = graph.FindNode(mac.Out.Storage) is StorageNode { RegisterFile: true } && mac.Out.Axes.Length == 1;
         var choices = new List<List<AxisEmbedding>>();
         foreach (var axis in mac.Capability.Shape)
         {

@@ -1,0 +1,47 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Covenant.Acg;
+using Covenant.Core.Diagnostics;
+
+namespace Covenant.Targets.TensorCore;
+
+/// <summary>
+/// The TensorCore target pass behind <see cref="ITarget"/>: plans the implicit GEMM from the mapping
+/// (<see cref="TensorCorePlan.Choose"/>), builds the block's instruction stream (<see cref="TensorCoreKernelBuilder"/>)
+/// and prints it as CUDA (<see cref="TensorCoreCudaPrinter"/>). The artifact holds the CUDA (<see cref="KernelFile"/>) and
+/// the stream itself as JSON (<see cref="ProgramFile"/>), which the runtime's warp simulator executes after checking
+/// that the CUDA is what that stream prints. The predicted cycles are <see cref="TensorCorePlan.PredictedCycles"/>.
+/// </summary>
+public sealed class TensorCoreTarget(TensorCorePlanOptions? options = null) : ITarget
+{
+    public const string KernelFile = "tensorcore_kernel.cu";
+    public const string ProgramFile = "tensorcore_program.json";
+
+    public string Name => KnownTargets.TensorCore;
+
+    public Result<TargetOutput> Lower(Mapping.Model.Mapping mapping, TargetOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(options);
+        var plan = TensorCorePlan.Choose(mapping, this.options);
+        return plan.Succeeded
+            ? Result<TargetOutput>.Success(Output(plan.Value), plan.Diagnostics)
+            : Result<TargetOutput>.Failure(plan.Diagnostics);
+    }
+
+    private readonly TensorCorePlanOptions? options = options;
+
+    /// <summary>The artifact files and listing of a plan.</summary>
+    public static TargetOutput Output(TensorCorePlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var kernel = TensorCoreKernelBuilder.Build(plan);
+        var source = TensorCoreCudaPrinter.Print(kernel);
+        var files = ImmutableArray.Create(
+            ArtifactFile.Text(KernelFile, source),
+            ArtifactFile.Text(ProgramFile, kernel.ToJson() + "\n"));
+        var listing = plan.Describe() + "\n" + string.Create(CultureInfo.InvariantCulture,
+            $"  at least {plan.PredictedCycles:F0} cycles (mma issue or global-to-shared traffic, whichever is larger)\n\n") + source;
+        return new TargetOutput(KnownTargets.TensorCore, files, listing, plan.PredictedCycles);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Covenant.Core.Diagnostics;
+using Covenant.Runtime.Execution;
+using Covenant.Targets.TensorCore;
+
+namespace Covenant.Runtime.TensorCore;
+
+/// <summary>
+/// Runs TensorCore artifacts on the <see cref="TensorCoreSimulator"/>: reads the program the target wrote
+/// (<see cref="TensorCoreTarget.ProgramFile"/>), refuses the artifact when its CUDA (<see cref="TensorCoreTarget.KernelFile"/>) is
+/// not what that program prints (so the simulated stream is the one a GPU would run), and simulates every block. No
+/// GPU is used; see tools/tensorcore/gpu-check.sh for running the CUDA on one. The cycles are the target's prediction
+/// (the simulator is functional, not timed).
+/// </summary>
+public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
+{
+    public const string EngineName = "TensorCore warp simulator";
+
+    public string Target => Covenant.Acg.KnownTargets.TensorCore;
+
+    public Result<Execution.Execution> Execute(LoadedArtifact artifact, IReadOnlyDictionary<string, TensorData> inputs, RunOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var location = SourceLocation.OfFile(artifact.Directory);
+        TcKernel kernel;
+        try
+        {
+            kernel = TcKernel.FromJson(File.ReadAllText(artifact.PathOf(TensorCoreTarget.ProgramFile)));
+            var source = File.ReadAllText(artifact.PathOf(TensorCoreTarget.KernelFile));
+            if (source != TensorCoreCudaPrinter.Print(kernel))
+            {
+                return Result<Execution.Execution>.Failure(TensorCoreSimulatorDiagnostics.StaleArtifact.Create(location,
+                    $"{TensorCoreTarget.KernelFile} is not what {TensorCoreTarget.ProgramFile} prints; recompile the artifact"));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException or NotSupportedException)
+        {
+            return Result<Execution.Execution>.Failure(RunDiagnostics.BrokenArtifact.Create(location, e.Message));
+        }
+
+        return Simulate(kernel, inputs, location, artifact.Manifest.PredictedCycles);
+    }
+
+    /// <summary>Simulates a program, turning simulation errors into diagnostics.</summary>
+    public static Result<Execution.Execution> Simulate(TcKernel kernel, IReadOnlyDictionary<string, TensorData> inputs, SourceLocation? location = null, double? predictedCycles = null)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        TensorCoreRunResult result;
+        try
+        {
+            result = new TensorCoreSimulator(kernel).Run(inputs);
+        }
+        catch (TensorCoreSimulationException e)
+        {
+            return Result<Execution.Execution>.Failure(e.Descriptor.Create(location, e.Message));
+        }
+        catch (InvalidDataException e)
+        {
+            return Result<Execution.Execution>.Failure(TensorCoreSimulatorDiagnostics.SimulationFailed.Create(location, e.Message));
+        }
+
+        var s = result.Statistics;
+        var metrics = ImmutableDictionary.CreateRange(StringComparer.Ordinal, new Dictionary<string, double>
+        {
+            ["blocks"] = s.Blocks,
+            ["mma"] = s.Mma,
+            ["ldmatrix"] = s.LdMatrix,
+            ["ldmatrixBankConflictWavefronts"] = s.BankConflictWavefronts,
+            ["cpAsyncBytes"] = s.CpAsyncBytes,
+            ["elementCopies"] = s.ElementCopies,
+            ["barriers"] = s.Barriers,
+            ["stores"] = s.Stores,
+        });
+        return Result<Execution.Execution>.Success(new Execution.Execution(result.Outputs, EngineName, predictedCycles, null, null, metrics));
+    }
+}
