@@ -17,7 +17,7 @@ public sealed class CodeletReferenceTests
     /// <summary>Every codelet in codelets/ must be tested here: a new one without a reference fails.</summary>
     private static readonly string[] Tested =
     [
-        "bmm", "conv1d", "conv2d", "conv2d_depthwise", "conv2d_grouped", "conv2d_transposed", "conv3d",
+        "bmm", "bmm_f16", "conv1d", "conv2d", "conv2d_depthwise", "conv2d_f16", "conv2d_grouped", "conv2d_transposed", "conv3d",
         "fc_requant", "gemm", "gemm_f16", "gemv",
     ];
 
@@ -140,6 +140,82 @@ public sealed class CodeletReferenceTests
             Assert.That(outputs["c"].ElementType, Is.EqualTo(ElementType.F32));
             Assert.That(FloatValues(outputs["c"]), Is.EqualTo(expected));
         });
+    }
+
+    [TestCase(1, 1, 1, 1)]
+    [TestCase(3, 5, 7, 9)]
+    public void BmmF16AccumulatesInF32(int batches, int m, int n, int k)
+    {
+        var (inputs, outputs) = RunRandom(Instantiate("bmm_f16", $"B={batches}, M={m}, N={n}, K={k}"));
+        var a = inputs["a"];
+        var b = inputs["b"];
+
+        // f16 values widen exactly; products and sums in f32, k ascending, as the loop nest orders them.
+        var expected = new List<float>();
+        for (var batch = 0; batch < batches; batch++)
+        {
+            for (var i = 0; i < m; i++)
+            {
+                for (var j = 0; j < n; j++)
+                {
+                    var sum = 0f;
+                    for (var kk = 0; kk < k; kk++)
+                    {
+                        sum += (float)a[batch, i, kk] * (float)b[batch, kk, j];
+                    }
+
+                    expected.Add(sum);
+                }
+            }
+        }
+
+        Assert.That(FloatValues(outputs["c"]), Is.EqualTo(expected));
+    }
+
+    [TestCase("N=1, H=6, W=5, C=3, K=4, R=3, S=3, stride=2, pad=1")]
+    [TestCase("N=2, H=5, W=5, C=2, K=3, R=3, S=3, dilation=2, pad=2")]
+    public void Conv2dF16AccumulatesInF32(string bindings)
+    {
+        var instance = Instantiate("conv2d_f16", bindings);
+        var (inputs, outputs) = RunRandom(instance);
+        var size = Sizes(instance);
+        var x = inputs["x"];
+        var w = inputs["w"];
+        var axes = Axes2d(size);
+
+        // Sums in f32 in the nest's order r, s, c; taps in the padding add nothing.
+        var expected = new List<float>();
+        for (var b = 0; b < size["N"]; b++)
+        {
+            for (var p = 0; p < axes.P; p++)
+            {
+                for (var q = 0; q < axes.Q; q++)
+                {
+                    for (var kk = 0; kk < size["K"]; kk++)
+                    {
+                        var sum = 0f;
+                        for (var r = 0; r < size["R"]; r++)
+                        {
+                            for (var s = 0; s < size["S"]; s++)
+                            {
+                                var (ih, iw) = axes.Input(p, q, r, s);
+                                for (var c = 0; c < size["C"]; c++)
+                                {
+                                    if (ih >= 0 && ih < size["H"] && iw >= 0 && iw < size["W"])
+                                    {
+                                        sum += (float)x[b, ih, iw, c] * (float)w[kk, r, s, c];
+                                    }
+                                }
+                            }
+                        }
+
+                        expected.Add(sum);
+                    }
+                }
+            }
+        }
+
+        Assert.That(FloatValues(outputs["y"]), Is.EqualTo(expected));
     }
 
     [Test]
