@@ -92,6 +92,14 @@ public class PipelineCommandTests
 
 public class EndToEndTests
 {
+    private static CliRun Compile(string arch, string codelet, string bindings, DirectoryInfo directory)
+    {
+        var compile = CliRun.Of("compile", Repo.PathOf("codelets", codelet + ".cdlt"), "--arch", Repo.PathOf("architectures", arch + ".yaml"),
+            "--set", bindings, "-o", directory.FullName);
+        Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+        return compile;
+    }
+
     [TestCase("vta", "gemm", "M=7,N=13,K=29")]
     [TestCase("vta-1x32x32", "gemm", "M=7,N=13,K=29")]
     [TestCase("vta", "conv2d", "N=1,H=9,W=7,C=5,K=18,R=3,S=3,stride=2,pad=1")]
@@ -101,9 +109,7 @@ public class EndToEndTests
         var directory = Directory.CreateTempSubdirectory("covenant-e2e-");
         try
         {
-            var compile = CliRun.Of("compile", Repo.PathOf("codelets", codelet + ".cdlt"), "--arch", Repo.PathOf("architectures", arch + ".yaml"),
-                "--set", bindings, "-o", directory.FullName);
-            Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+            Compile(arch, codelet, bindings, directory);
             foreach (var file in new[] { "artifact.json", "program.bin", "memory-map.json", "mapping.json", "listing.txt", "codelet.cdlt", "architecture.yaml" })
             {
                 Assert.That(File.Exists(Path.Combine(directory.FullName, file)), Is.True, file);
@@ -132,9 +138,7 @@ public class EndToEndTests
         var directory = Directory.CreateTempSubdirectory("covenant-e2e-vnni-");
         try
         {
-            var compile = CliRun.Of("compile", Repo.PathOf("codelets", codelet + ".cdlt"), "--arch", Repo.PathOf("architectures", arch + ".yaml"),
-                "--set", bindings, "-o", directory.FullName);
-            Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+            var compile = Compile(arch, codelet, bindings, directory);
             Assert.That(compile.Out, Does.Contain("l1d:").And.Contain("l2:"), "the cache levels' tiles are shown");
             foreach (var file in new[] { "artifact.json", "vnni_kernel.c", "vnni_plan.json", "mapping.json", "listing.txt" })
             {
@@ -163,9 +167,7 @@ public class EndToEndTests
         var directory = Directory.CreateTempSubdirectory("covenant-e2e-tc-");
         try
         {
-            var compile = CliRun.Of("compile", Repo.PathOf("codelets", codelet + ".cdlt"), "--arch", Repo.PathOf("architectures", arch + ".yaml"),
-                "--set", bindings, "-o", directory.FullName);
-            Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+            Compile(arch, codelet, bindings, directory);
             var cuda = File.ReadAllText(Path.Combine(directory.FullName, "tensorcore_kernel.cu"));
             Assert.That(cuda, Does.Contain("mma.sync.aligned").And.Contain("ldmatrix").And.Contain("cp.async"));
 
