@@ -5,6 +5,7 @@ using Covenant.Codelets.Syntax;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Analysis;
 using Covenant.Mapping.Model;
+using Covenant.Mapping.Search;
 using Covenant.Mapping.Space;
 using Covenant.Mapping.Z3;
 
@@ -27,6 +28,33 @@ public sealed record MapperOptions
 
     /// <summary>When set, every solver query is written there as SMT-LIB2 (see <see cref="SmtDump"/>).</summary>
     public string? DumpSmtDirectory { get; init; }
+
+    /// <summary>
+    /// A mapping to rebuild instead of searching (a tuning record's): when it no longer applies, <see cref="Mapper.Map"/>
+    /// says so in a warning and maps as usual.
+    /// </summary>
+    public PinnedMapping? Pinned { get; init; }
+}
+
+/// <summary>A problem (by <see cref="MappingCandidate.Key"/>) and constraints on its tile space that pick one choice.</summary>
+public sealed record PinnedMapping(string Problem, ImmutableArray<SearchConstraint> Constraints, string Source);
+
+/// <summary>
+/// A problem whose epilogue can be placed, ready to be tiled: what <see cref="Mapper.Map"/> and the tuner search.
+/// <see cref="Key"/> names it stably across runs (capability, operand roles, embedding).
+/// </summary>
+public sealed record MappingCandidate(MappingProblem Problem, ImmutableArray<EpilogueStep> Epilogue, double EpilogueInterval)
+{
+    public string Key => Problem.Describe();
+
+    // Computed on first use: candidates the search never reaches need no footprints.
+    private readonly Lazy<ImmutableArray<Resident>> residents = new(() => Footprints.Residents(Problem));
+
+    public ImmutableArray<Resident> Residents => residents.Value;
+
+    public CostModel CreateCostModel() => new(Problem, Residents, EpilogueInterval);
+
+    public TileSpace CreateSpace(int timeoutMs, SmtDump? dump, uint seed) => new(Problem, Residents, timeoutMs, dump, seed);
 }
 
 /// <summary>
@@ -41,10 +69,65 @@ public static class Mapper
     {
         options ??= MapperOptions.Default;
         var location = instance.Syntax.Location;
+        var found = Candidates(instance, graph);
+        if (!found.Succeeded)
+        {
+            return Result<Mapping.Model.Mapping>.Failure(found.Diagnostics);
+        }
+
+        var dump = options.DumpSmtDirectory is { } directory ? new SmtDump(directory) : null;
+        var notes = ImmutableArray<Diagnostic>.Empty;
+        if (options.Pinned is { } pinned)
+        {
+            var (pinnedMapping, reason) = MapPinned(found.Value, pinned, options, dump);
+            if (pinnedMapping is not null)
+            {
+                return Result<Mapping.Model.Mapping>.Success(pinnedMapping);
+            }
+
+            notes = [SearchDiagnostics.PinnedDoesNotApply.Create(location,
+                $"the tuned mapping from {pinned.Source} no longer applies ({reason}); using the default mapping")];
+        }
+
+        var random = new Random((int)options.Seed);
+        Mapping.Model.Mapping? best = null;
+        var misfits = new List<string>();
+        foreach (var candidate in found.Value.Take(options.MaxProblems))
+        {
+            var costs = candidate.CreateCostModel();
+            using var space = candidate.CreateSpace(options.SolverTimeoutMs, dump, options.Seed);
+            var samples = space.Sample(options.SamplesPerProblem, random);
+            if (samples.Count == 0)
+            {
+                misfits.Add($"{candidate.Key}: {space.Explain()}");
+                continue;
+            }
+
+            var (choice, _) = Refine(space, costs, samples);
+            var mapping = Complete(candidate, choice, costs);
+            if (best is null || mapping.Cost.Cycles < best.Cost.Cycles)
+            {
+                best = mapping;
+            }
+        }
+
+        return best is null
+            ? Result<Mapping.Model.Mapping>.Failure(notes.Add(MappingDiagnostics.DoesNotFit.Create(location,
+                $"no tiling of codelet '{instance.Name}' fits '{graph.Name}': {string.Join("; ", misfits)}")))
+            : Result<Mapping.Model.Mapping>.Success(best, notes);
+    }
+
+    /// <summary>
+    /// The problems a mapping can be searched in (capability, operand roles, embedding) whose epilogue can be placed,
+    /// most efficient first; or why there are none. This is the space that <see cref="Map"/> and the tuner explore.
+    /// </summary>
+    public static Result<IReadOnlyList<MappingCandidate>> Candidates(CodeletInstance instance, ArchitectureGraph graph)
+    {
+        var location = instance.Syntax.Location;
         var z3 = Z3Runtime.TryInitialize();
         if (!z3.Succeeded)
         {
-            return Result<Mapping.Model.Mapping>.Failure(z3.Diagnostics);
+            return Result<IReadOnlyList<MappingCandidate>>.Failure(z3.Diagnostics);
         }
 
         var (nest, problem) = AccumulationFinder.Find(instance);
@@ -61,7 +144,7 @@ public static class Mapper
         }
 
         var epilogueFailures = new List<string>();
-        var placeable = new List<(MappingProblem Problem, ImmutableArray<EpilogueStep> Steps, double Interval)>();
+        var placeable = new List<MappingCandidate>();
         foreach (var candidate in problems)
         {
             var (steps, interval, reason) = PlaceEpilogue(candidate);
@@ -71,7 +154,7 @@ public static class Mapper
                 continue;
             }
 
-            placeable.Add((candidate, steps, interval));
+            placeable.Add(new MappingCandidate(candidate, steps, interval));
         }
 
         if (placeable.Count == 0)
@@ -79,51 +162,63 @@ public static class Mapper
             return Fail(MappingDiagnostics.UnsupportedEpilogue, string.Join("; ", epilogueFailures.Distinct()));
         }
 
-        var dump = options.DumpSmtDirectory is { } directory ? new SmtDump(directory) : null;
-        var random = new Random((int)options.Seed);
-        Mapping.Model.Mapping? best = null;
-        var misfits = new List<string>();
-        foreach (var (candidate, steps, interval) in placeable.OrderByDescending(p => p.Problem.Efficiency).Take(options.MaxProblems))
+        return Result<IReadOnlyList<MappingCandidate>>.Success(placeable.OrderByDescending(p => p.Problem.Efficiency).ToImmutableArray());
+
+        Result<IReadOnlyList<MappingCandidate>> Fail(DiagnosticDescriptor descriptor, string message) =>
+            Result<IReadOnlyList<MappingCandidate>>.Failure(descriptor.Create(location, message));
+    }
+
+    /// <summary>
+    /// The mapping of one tile choice in a candidate's space: the cost model's estimate, then the outer storage
+    /// levels tiled around it (they fill while the inner tiles compute; the slowest stream sets the pace).
+    /// </summary>
+    public static Mapping.Model.Mapping Complete(MappingCandidate candidate, TileChoice choice, CostModel? costs = null)
+    {
+        var cost = (costs ?? candidate.CreateCostModel()).Evaluate(choice);
+        var levels = new LevelTiler(candidate.Problem).Choose(choice);
+        if (!levels.IsEmpty)
         {
-            var residents = Footprints.Residents(candidate);
-            var costs = new CostModel(candidate, residents, interval);
-            using var space = new TileSpace(candidate, residents, options.SolverTimeoutMs, dump, options.Seed);
-            var samples = space.Sample(options.SamplesPerProblem, random);
-            if (samples.Count == 0)
+            var traffic = cost.TrafficBytes.AddRange(levels.Select(l => KeyValuePair.Create("fill " + l.Storage, l.TrafficBytes)));
+            var transfer = cost.TransferCycles.AddRange(levels.Select(l => KeyValuePair.Create("fill " + l.Storage, l.TransferCycles)));
+            var footprint = cost.FootprintBytes.AddRange(levels.Select(l => KeyValuePair.Create(l.Storage, l.FootprintBytes)));
+            cost = cost with
             {
-                misfits.Add($"{candidate.Describe()}: {space.Explain()}");
-                continue;
-            }
-
-            var (choice, cost) = Refine(space, costs, samples);
-            var levels = new LevelTiler(candidate).Choose(choice);
-            if (!levels.IsEmpty)
-            {
-                // Outer levels fill while the inner tiles compute; the slowest stream sets the pace.
-                var traffic = cost.TrafficBytes.AddRange(levels.Select(l => KeyValuePair.Create("fill " + l.Storage, l.TrafficBytes)));
-                var transfer = cost.TransferCycles.AddRange(levels.Select(l => KeyValuePair.Create("fill " + l.Storage, l.TransferCycles)));
-                var footprint = cost.FootprintBytes.AddRange(levels.Select(l => KeyValuePair.Create(l.Storage, l.FootprintBytes)));
-                cost = cost with
-                {
-                    Cycles = Math.Max(cost.Cycles, levels.Max(l => l.TransferCycles)),
-                    TrafficBytes = traffic,
-                    TransferCycles = transfer,
-                    FootprintBytes = footprint,
-                };
-            }
-
-            if (best is null || cost.Cycles < best.Cost.Cycles)
-            {
-                best = Build(candidate, choice, steps, cost) with { Levels = levels };
-            }
+                Cycles = Math.Max(cost.Cycles, levels.Max(l => l.TransferCycles)),
+                TrafficBytes = traffic,
+                TransferCycles = transfer,
+                FootprintBytes = footprint,
+            };
         }
 
-        return best is null
-            ? Fail(MappingDiagnostics.DoesNotFit, $"no tiling of codelet '{instance.Name}' fits '{graph.Name}': {string.Join("; ", misfits)}")
-            : Result<Mapping.Model.Mapping>.Success(best);
+        return Build(candidate.Problem, choice, candidate.Epilogue, cost) with { Levels = levels };
+    }
 
-        Result<Mapping.Model.Mapping> Fail(DiagnosticDescriptor descriptor, string message) =>
-            Result<Mapping.Model.Mapping>.Failure(descriptor.Create(location, message));
+    /// <summary>The tile choice a mapping was built from (the inverse of <see cref="Complete"/> on the inner tiles).</summary>
+    public static TileChoice ChoiceOf(Mapping.Model.Mapping mapping)
+    {
+        var names = mapping.Loops.Select(l => l.Loop).ToList();
+        return new TileChoice(
+            [.. mapping.Loops.Select(l => l.BlocksPerTile)],
+            [.. mapping.TileOrder.Select(names.IndexOf)],
+            [.. mapping.DoubleBuffered]);
+    }
+
+    // The recorded problem, re-solved under the recorded constraints: the first model is the recorded choice when
+    // the constraints fix every variable, and a valid choice in any case.
+    private static (Mapping.Model.Mapping? Mapping, string Reason) MapPinned(
+        IReadOnlyList<MappingCandidate> candidates, PinnedMapping pinned, MapperOptions options, SmtDump? dump)
+    {
+        var candidate = candidates.FirstOrDefault(c => c.Key == pinned.Problem);
+        if (candidate is null)
+        {
+            return (null, $"no problem '{pinned.Problem}' among this codelet's mappings");
+        }
+
+        using var space = candidate.CreateSpace(options.SolverTimeoutMs, dump, options.Seed);
+        var sample = space.Sample(1, new Random((int)options.Seed), pinned.Constraints);
+        return sample.Satisfiable
+            ? (Complete(candidate, sample.Choices[0]), "")
+            : (null, sample.Describe());
     }
 
     private const int MaxRefinementSteps = 200;

@@ -28,6 +28,7 @@ public static class CovenantCli
         }
 
         root.Add(CompareCommand.Build(context));
+        root.Add(TuneCommand.Build(context));
 
         return root;
     }

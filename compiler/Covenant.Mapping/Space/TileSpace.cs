@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Covenant.Acg.Model;
 using Covenant.Mapping.Analysis;
 using Covenant.Mapping.Model;
+using Covenant.Mapping.Search;
 using Covenant.Mapping.Z3;
 using Microsoft.Z3;
 
@@ -24,6 +25,10 @@ public sealed class TileSpace : IDisposable
     private readonly IntExpr[] positions;
     private readonly ImmutableArray<int> orderedLoops;
     private readonly ImmutableDictionary<string, BoolExpr> doubleBuffer;
+
+    // The flags in name order: iterating the dictionary follows string hash codes, which .NET randomises per process,
+    // and the order decides which random hints a sample draws and which neighbour refinement tries first.
+    private readonly ImmutableArray<KeyValuePair<string, BoolExpr>> orderedBuffers;
     private readonly ImmutableArray<ImmutableArray<int>> candidates;
     private readonly ImmutableDictionary<string, (long Capacity, ImmutableArray<Resident> Residents)> storages;
     private readonly int timeoutMs;
@@ -109,6 +114,7 @@ public sealed class TileSpace : IDisposable
         }
 
         doubleBuffer = buffers.ToImmutable();
+        orderedBuffers = [.. doubleBuffer.OrderBy(p => p.Key, StringComparer.Ordinal)];
         storages = storageBuilder.ToImmutable();
     }
 
@@ -137,6 +143,162 @@ public sealed class TileSpace : IDisposable
         return found;
     }
 
+    /// <summary>
+    /// Draws up to <paramref name="count"/> distinct valid choices that also satisfy <paramref name="constraints"/>
+    /// (the search's extra constraints, asserted only for this call). When they conflict with the model or with each
+    /// other, no choice is drawn and the result names the constraints in the solver's unsat core (or those that name
+    /// a loop or storage this space does not have), so that the caller can drop one and retry.
+    /// </summary>
+    public ConstrainedSample Sample(int count, Random random, IReadOnlyList<SearchConstraint> constraints)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(constraints);
+        var unknown = constraints.Where(c => Translate(c) is null).ToImmutableArray();
+        if (!unknown.IsEmpty)
+        {
+            return new ConstrainedSample([], unknown, Inapplicable: true, Timeout: false);
+        }
+
+        solver.Push();
+        try
+        {
+            // Each constraint behind its own literal: an unsat answer then says which of them conflict.
+            var literals = new BoolExpr[constraints.Count];
+            for (var i = 0; i < constraints.Count; i++)
+            {
+                literals[i] = context.MkBoolConst($"search constraint {i}: {constraints[i]}");
+                solver.Assert(context.MkImplies(literals[i], Translate(constraints[i])!));
+            }
+
+            var outcome = Check(literals);
+            if (!outcome.IsSat)
+            {
+                var core = outcome.UnsatCore.Select(c => Array.IndexOf(literals, c)).Where(i => i >= 0).Select(i => constraints[i]);
+                return new ConstrainedSample([], [.. core], Inapplicable: false, Timeout: !outcome.IsUnsat);
+            }
+
+            foreach (var literal in literals)
+            {
+                solver.Assert(literal);
+            }
+
+            var found = new List<TileChoice>();
+            SampleInto(found, count, random);
+            return new ConstrainedSample([.. found], [], Inapplicable: false, Timeout: false);
+        }
+        finally
+        {
+            solver.Pop();
+        }
+    }
+
+    /// <summary>
+    /// Every valid choice (under <paramref name="constraints"/>), by blocking each model found until the solver answers
+    /// unsat, up to <paramref name="limit"/>; <c>Complete</c> is false when the limit (or a timeout) stopped it first.
+    /// </summary>
+    public (List<TileChoice> Choices, bool Complete) Enumerate(int limit, IReadOnlyList<SearchConstraint>? constraints = null)
+    {
+        var found = new List<TileChoice>();
+        solver.Push();
+        try
+        {
+            foreach (var constraint in constraints ?? [])
+            {
+                solver.Assert(Translate(constraint) ?? context.MkFalse());
+            }
+
+            while (found.Count < limit)
+            {
+                var outcome = Check();
+                if (!outcome.IsSat)
+                {
+                    return (found, outcome.IsUnsat);
+                }
+
+                var choice = Read(outcome.Model!);
+                found.Add(choice);
+                solver.Assert(context.MkNot(context.MkAnd(Fix(choice))));
+            }
+
+            return (found, Check().IsUnsat);
+        }
+        finally
+        {
+            solver.Pop();
+        }
+    }
+
+    /// <summary>The loops of the nest, in order; the search names tiles and positions by them.</summary>
+    public ImmutableArray<string> LoopNames => [.. problem.Loops.Select(l => l.Name)];
+
+    /// <summary>The loops whose tile order is free (the non-reduction ones); their positions are 0..Count-1.</summary>
+    public ImmutableArray<string> OrderedLoopNames => [.. orderedLoops.Select(l => problem.Loops[l].Name)];
+
+    /// <summary>The storage nodes that have a double-buffering flag.</summary>
+    public ImmutableArray<string> BufferedStorages => [.. doubleBuffer.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>The block counts loop <paramref name="loop"/> may take (ascending), before capacity constraints.</summary>
+    public ImmutableArray<int> BlockCandidates(int loop) => candidates[loop];
+
+    /// <summary>
+    /// <paramref name="choice"/> as search constraints that fix every variable: re-solving them gives the choice back,
+    /// as long as the model still admits it. Tuning records store this.
+    /// </summary>
+    public ImmutableArray<SearchConstraint> ConstraintsOf(TileChoice choice)
+    {
+        ArgumentNullException.ThrowIfNull(choice);
+        var constraints = ImmutableArray.CreateBuilder<SearchConstraint>();
+        for (var l = 0; l < blocks.Length; l++)
+        {
+            constraints.Add(new TileBlocks(problem.Loops[l].Name, choice.Blocks[l], choice.Blocks[l]));
+        }
+
+        var nonReduction = choice.Order.Where(l => problem.Roles[l] != LoopRole.Reduction).ToList();
+        foreach (var l in orderedLoops)
+        {
+            constraints.Add(new LoopPosition(problem.Loops[l].Name, nonReduction.IndexOf(l)));
+        }
+
+        foreach (var storage in BufferedStorages)
+        {
+            constraints.Add(new DoubleBuffer(storage, choice.DoubleBuffered.Contains(storage)));
+        }
+
+        return constraints.ToImmutable();
+    }
+
+    // A search constraint as a term over this space's variables; null when it names what this space lacks.
+    private BoolExpr? Translate(SearchConstraint constraint)
+    {
+        int LoopIndex(string name) => problem.Loops.IndexOf(problem.Loops.FirstOrDefault(l => l.Name == name)!);
+        int OrderIndex(string name) => orderedLoops.IndexOf(LoopIndex(name));
+        switch (constraint)
+        {
+            case TileBlocks tile when LoopIndex(tile.Loop) is var l and >= 0:
+                return tile.IsFixed
+                    ? context.MkEq(blocks[l], context.MkInt(tile.Min))
+                    : context.MkAnd(context.MkGe(blocks[l], context.MkInt(tile.Min)), context.MkLe(blocks[l], context.MkInt(tile.Max)));
+            case LoopPosition position when OrderIndex(position.Loop) is var p and >= 0:
+                return context.MkEq(positions[p], context.MkInt(position.Position));
+            case LoopBefore before when LoopIndex(before.Outer) >= 0 && LoopIndex(before.Inner) >= 0:
+                {
+                    var (outer, inner) = (OrderIndex(before.Outer), OrderIndex(before.Inner));
+                    // Reduction loops are always innermost, after every ordered loop.
+                    return (outer, inner) switch
+                    {
+                        ( >= 0, >= 0) => context.MkLt(positions[outer], positions[inner]),
+                        ( >= 0, < 0) => context.MkTrue(),
+                        _ => context.MkFalse(),
+                    };
+                }
+
+            case DoubleBuffer buffer when doubleBuffer.TryGetValue(buffer.Storage, out var flag):
+                return buffer.Enabled ? flag : context.MkNot(flag);
+            default:
+                return null;
+        }
+    }
+
     private void SampleInto(List<TileChoice> found, int count, Random random)
     {
         for (var attempt = 0; attempt < count * 2 && found.Count < count; attempt++)
@@ -151,7 +313,7 @@ public sealed class TileSpace : IDisposable
                 }
             }
 
-            foreach (var (storage, flag) in doubleBuffer)
+            foreach (var (storage, flag) in orderedBuffers)
             {
                 if (random.NextDouble() < 0.5)
                 {
@@ -214,7 +376,7 @@ public sealed class TileSpace : IDisposable
             fixes.Add(context.MkEq(positions[p], context.MkInt(nonReduction.IndexOf(orderedLoops[p]))));
         }
 
-        foreach (var (storage, flag) in doubleBuffer)
+        foreach (var (storage, flag) in orderedBuffers)
         {
             fixes.Add(choice.DoubleBuffered.Contains(storage) ? flag : context.MkNot(flag));
         }
@@ -247,7 +409,7 @@ public sealed class TileSpace : IDisposable
             }
         }
 
-        foreach (var storage in doubleBuffer.Keys)
+        foreach (var storage in BufferedStorages)
         {
             yield return choice with
             {
@@ -331,4 +493,19 @@ public sealed class TileSpace : IDisposable
         solver.Dispose();
         context.Dispose();
     }
+}
+
+/// <summary>
+/// What sampling under search constraints gave: valid choices, or (none) the constraints to blame — the solver's unsat
+/// core, or those that name a loop or storage the space lacks (<see cref="Inapplicable"/>), or a solver timeout.
+/// </summary>
+public sealed record ConstrainedSample(ImmutableArray<TileChoice> Choices, ImmutableArray<SearchConstraint> Conflict, bool Inapplicable, bool Timeout)
+{
+    public bool Satisfiable => !Choices.IsEmpty;
+
+    public string Describe() =>
+        Satisfiable ? $"{Choices.Length} choices"
+        : Timeout ? "the solver timed out"
+        : Inapplicable ? "the space has no variable for " + string.Join(", ", Conflict)
+        : Conflict.IsEmpty ? "no valid choice" : "these constraints conflict: " + string.Join(", ", Conflict);
 }

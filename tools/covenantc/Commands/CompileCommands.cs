@@ -5,6 +5,7 @@ using System.Globalization;
 using Covenant.Compiler;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping;
+using Covenant.Mapping.Search;
 using Covenant.Runtime.Execution;
 using Covenant.Targets;
 
@@ -36,10 +37,11 @@ public static class CompileCommands
             DefaultValueFactory = _ => "0x10000000",
         };
         var json = new Option<bool>("--json") { Description = "Print the mapping summary as JSON on stdout." };
+        var records = new Option<string?>("--records") { Description = "Use the best mapping of this layer and architecture in this tuning log ('covenantc tune --records')." };
         var command = new Command("compile", "Map a codelet instance onto an architecture and emit an artifact directory " +
             "(instruction stream, memory map, listing, mapping report).")
         {
-            codelet, arch, set, output, dumpSmt, dramBase, json,
+            codelet, arch, set, output, dumpSmt, dramBase, json, records,
         };
         command.SetAction(parse =>
         {
@@ -51,8 +53,15 @@ public static class CompileCommands
                 return CovenantCli.UserError;
             }
 
+            PinnedMapping? pinned = null;
+            if (parse.GetValue(records) is { } log
+                && !TuneCommand.TryPinFromRecords(context, log, parse.GetRequiredValue(codelet), bindings, parse.GetRequiredValue(arch), out pinned))
+            {
+                return CovenantCli.UserError;
+            }
+
             var request = new CompileRequest(parse.GetRequiredValue(codelet), parse.GetRequiredValue(arch), bindings,
-                MapperOptions.Default with { DumpSmtDirectory = parse.GetValue(dumpSmt) },
+                MapperOptions.Default with { DumpSmtDirectory = parse.GetValue(dumpSmt), Pinned = pinned },
                 TargetOptions.Default with { DramBase = baseAddress });
             var clock = Stopwatch.StartNew();
             var compiled = CompilerPipeline.Compile(request, CliTargets.Registry);
@@ -69,9 +78,11 @@ public static class CompileCommands
             }
 
             var mapping = compiled.Value.Mapping;
+            var tuned = pinned is not null && !compiled.Diagnostics.Any(d => d.Descriptor == SearchDiagnostics.PinnedDoesNotApply) ? pinned.Source : null;
             if (parse.GetValue(json))
             {
                 var report = Covenant.Mapping.Model.MappingReport.ToJson(mapping, compiled.Value.Output.PredictedCycles);
+                report["tunedFrom"] = tuned;
                 report["artifact"] = directory;
                 report["compileSeconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3);
                 context.Out.WriteLine(report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
@@ -79,6 +90,11 @@ public static class CompileCommands
             }
 
             context.Out.WriteLine($"compiled {mapping.Instance.Name} for {mapping.Graph.Name} ({mapping.Graph.Target}) into {directory}");
+            if (tuned is not null)
+            {
+                context.Out.WriteLine("  tuned:     " + tuned);
+            }
+
             context.Out.WriteLine("  embedding: " + string.Join(", ", mapping.Embedding.Select(e => $"{e.Axis} <- {e.Loop ?? "(unused)"}")) +
                 $" on {mapping.ComputeNode}.{mapping.Capability}");
             context.Out.WriteLine("  tiles:     " + string.Join(" ", mapping.Loops.Select(l => $"{l.Loop}={l.Tile}/{l.PaddedExtent}")) +

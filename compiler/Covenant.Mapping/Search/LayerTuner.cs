@@ -1,0 +1,602 @@
+using System.Collections.Immutable;
+using Covenant.Acg.Model;
+using Covenant.Codelets.Semantics;
+using Covenant.Core.Diagnostics;
+using Covenant.Mapping.Space;
+
+namespace Covenant.Mapping.Search;
+
+/// <summary>
+/// The constraint-based genetic search of one layer (Heron's idea on our Z3 tile spaces). An individual is a problem
+/// and a few extra constraints on its tile space; crossover takes, per constrained variable, one parent's constraint;
+/// mutation adds, drops or changes one (or pins all of the best choice's variables but one or two); the solver samples
+/// concrete choices from each, so every candidate is valid. Offspring the solver finds unsatisfiable lose a constraint
+/// from the unsat core until they are satisfiable (repaired) or are dropped. Candidates are ranked by the cost model,
+/// corrected online by <see cref="CostCorrection"/>; each <see cref="Step"/> measures the few best-ranked (and one by
+/// chance, so the correction sees more than its own favourites). The layer's default mapping is measured first, so the
+/// best measured mapping is never worse than the default.
+/// Not thread-safe: one tuner runs on one thread (Z3 contexts are single-threaded).
+/// </summary>
+public sealed class LayerTuner : IDisposable
+{
+    private readonly List<ProblemSpace> spaces = [];
+    private readonly IMappingMeasurer measurer;
+    private readonly SearchOptions options;
+    private readonly Random random;
+    private readonly CostCorrection correction = new();
+    private readonly Dictionary<string, Candidate> evaluated = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, double> measured = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> candidatesOf = new(StringComparer.Ordinal);
+    private List<Individual> population = [];
+    private Candidate? defaultCandidate;
+    private bool defaultMeasured;
+
+    private LayerTuner(LayerIdentity identity, IMappingMeasurer measurer, SearchOptions options)
+    {
+        Identity = identity;
+        this.measurer = measurer;
+        this.options = options;
+        random = new Random((int)options.Seed);
+    }
+
+    public LayerIdentity Identity { get; }
+
+    public string Name => Identity.Layer;
+
+    public string Engine => measurer.Engine;
+
+    /// <summary>Trials measured so far, resumed ones included.</summary>
+    public int Trials { get; private set; }
+
+    public int Generation { get; private set; }
+
+    public Trial? Best { get; private set; }
+
+    public double? DefaultCost { get; private set; }
+
+    public Candidate? Default => defaultCandidate;
+
+    public SearchCounters Counters { get; private set; } = SearchCounters.Zero;
+
+    /// <summary>True when the last generation found no candidate it had not evaluated before: the space is spent.</summary>
+    public bool Exhausted { get; private set; }
+
+    public IReadOnlyList<MappingCandidate> Problems => [.. spaces.Select(s => s.Candidate)];
+
+    /// <summary>Builds the tile spaces of the layer's most efficient problems and finds its default mapping.</summary>
+    public static Result<LayerTuner> Create(LayerIdentity identity, CodeletInstance instance, ArchitectureGraph graph,
+        IMappingMeasurer measurer, SearchOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        ArgumentNullException.ThrowIfNull(measurer);
+        options ??= SearchOptions.Default;
+        var found = Mapper.Candidates(instance, graph);
+        if (!found.Succeeded)
+        {
+            return Result<LayerTuner>.Failure(found.Diagnostics);
+        }
+
+        var mapped = Mapper.Map(instance, graph, MapperOptions.Default with { SolverTimeoutMs = options.SolverTimeoutMs });
+        if (!mapped.Succeeded)
+        {
+            return Result<LayerTuner>.Failure(mapped.Diagnostics);
+        }
+
+        var tuner = new LayerTuner(identity, measurer, options);
+        var chosen = found.Value.Take(options.MaxProblems).ToList();
+        var defaultProblem = found.Value.FirstOrDefault(c => Produced(c, mapped.Value));
+        if (defaultProblem is not null && !chosen.Contains(defaultProblem))
+        {
+            chosen.Add(defaultProblem);
+        }
+
+        foreach (var candidate in chosen)
+        {
+            tuner.spaces.Add(new ProblemSpace(candidate, candidate.CreateSpace(options.SolverTimeoutMs, null, options.Seed), candidate.CreateCostModel()));
+        }
+
+        if (defaultProblem is not null)
+        {
+            var space = tuner.spaces.First(s => s.Candidate == defaultProblem);
+            var choice = Mapper.ChoiceOf(mapped.Value);
+            tuner.defaultCandidate = new Candidate(new Individual(defaultProblem.Key, space.Space.ConstraintsOf(choice)), choice, mapped.Value);
+        }
+
+        return Result<LayerTuner>.Success(tuner);
+    }
+
+    private static bool Produced(MappingCandidate candidate, Model.Mapping mapping) =>
+        candidate.Problem.Mac.Node.Name == mapping.ComputeNode && candidate.Problem.Mac.Capability.Name == mapping.Capability
+        && candidate.Problem.TensorA == mapping.Operands[0].Tensor && candidate.Problem.TensorB == mapping.Operands[1].Tensor
+        && candidate.Problem.Embedding.SequenceEqual(mapping.Embedding);
+
+    /// <summary>
+    /// Takes up earlier trials of this layer from a tuning log: their costs are known (not measured again), the best
+    /// becomes the best so far, they train the correction and their individuals join the population. Records whose
+    /// problem or constraints no longer apply are skipped and counted.
+    /// </summary>
+    public (int Resumed, int Skipped) Resume(IEnumerable<TuningRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var (resumed, skipped) = (0, 0);
+        foreach (var record in records.Where(r => r.Matches(Identity)).OrderBy(r => r.Trial))
+        {
+            var space = spaces.FirstOrDefault(s => s.Candidate.Key == record.Problem);
+            var choice = SearchConstraint.ParseAll(record.Choice, null);
+            var constraints = SearchConstraint.ParseAll(record.Constraints, null);
+            if (space is null || !choice.Succeeded || !constraints.Succeeded)
+            {
+                skipped++;
+                continue;
+            }
+
+            var sample = space.Space.Sample(1, random, choice.Value);
+            if (!sample.Satisfiable)
+            {
+                skipped++;
+                continue;
+            }
+
+            var candidate = Evaluate(space, new Individual(record.Problem, [.. constraints.Value]), sample.Choices[0]);
+            var trial = new Trial(Name, record.Trial, record.Generation, candidate, record.Measured, record.Failure, record.Predicted, record.IsDefault, Resumed: true);
+            Account(trial);
+            if (record.IsDefault)
+            {
+                defaultMeasured = true;
+                DefaultCost = record.Measured;
+            }
+
+            if (!population.Any(i => i.Key == candidate.Individual.Key))
+            {
+                population.Add(candidate.Individual);
+            }
+
+            resumed++;
+        }
+
+        Generation = Math.Max(Generation, records.Where(r => r.Matches(Identity)).Select(r => r.Generation).DefaultIfEmpty(0).Max());
+        return (resumed, skipped);
+    }
+
+    /// <summary>
+    /// One generation: breed, repair and sample offspring, rank every new candidate, and measure up to
+    /// <paramref name="measurements"/> of them (the default mapping first, on the first step). Stops between
+    /// measurements when <paramref name="cancellation"/> fires; every finished trial has been passed to
+    /// <paramref name="onTrial"/> by then.
+    /// </summary>
+    public IReadOnlyList<Trial> Step(int measurements, CancellationToken cancellation, Action<Trial>? onTrial = null)
+    {
+        var trials = new List<Trial>();
+        if (measurements <= 0 || cancellation.IsCancellationRequested)
+        {
+            return trials;
+        }
+
+        Generation++;
+        if (!defaultMeasured && defaultCandidate is not null)
+        {
+            defaultMeasured = true;
+            Remember(defaultCandidate);
+            var trial = Measure(defaultCandidate, isDefault: true, cancellation);
+            DefaultCost = trial.Measured;
+            trials.Add(trial);
+            onTrial?.Invoke(trial);
+            measurements--;
+        }
+
+        if (population.Count == 0)
+        {
+            Initialize();
+        }
+
+        var fresh = new List<Candidate>();
+        var children = Breed(fresh);
+        Exhausted = fresh.Count == 0 && children.Count > 0;
+
+        // The best-ranked new candidates, and one drawn at random from the rest so the correction also learns where the
+        // model is optimistic about what it ranks low.
+        var ranked = fresh.Where(c => !measured.ContainsKey(c.Key)).OrderBy(Predict).ToList();
+        var picks = new List<Candidate>();
+        var explore = measurements >= 3 ? 1 : 0;
+        picks.AddRange(ranked.Take(measurements - explore));
+        var rest = ranked.Skip(measurements - explore).ToList();
+        for (var e = 0; e < explore && rest.Count > 0; e++)
+        {
+            var pick = rest[random.Next(rest.Count)];
+            picks.Add(pick);
+            rest.Remove(pick);
+        }
+
+        foreach (var candidate in picks)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                break;
+            }
+
+            var trial = Measure(candidate, isDefault: false, cancellation);
+            trials.Add(trial);
+            onTrial?.Invoke(trial);
+        }
+
+        // Survivors: the fittest of parents and offspring, one copy each.
+        population = [.. population.Concat(children)
+            .DistinctBy(i => i.Key)
+            .OrderBy(Fitness)
+            .Take(options.Population)];
+        return trials;
+    }
+
+    /// <summary>The cost model's rank of a candidate, corrected by the measurements so far (when enabled).</summary>
+    public double Predict(Candidate candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return options.Correction ? correction.Predict(candidate.Mapping) : candidate.ModelCycles;
+    }
+
+    /// <summary>Every valid choice of every problem's space, up to <paramref name="limitPerProblem"/> each, as candidates.</summary>
+    public (List<Candidate> Candidates, bool Complete) Enumerate(int limitPerProblem)
+    {
+        var all = new List<Candidate>();
+        var complete = true;
+        foreach (var space in spaces)
+        {
+            var (choices, done) = space.Space.Enumerate(limitPerProblem);
+            complete &= done;
+            all.AddRange(choices.Select(choice => Evaluate(space, new Individual(space.Candidate.Key, space.Space.ConstraintsOf(choice)), choice)));
+        }
+
+        return (all, complete);
+    }
+
+    /// <summary>Measures one candidate outside the search (the benchmark's exhaustive sweep); not counted as a trial.</summary>
+    public Measurement MeasureOnly(Candidate candidate, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return measurer.Measure(candidate.Mapping, cancellation);
+    }
+
+    /// <summary>The record of a trial for the tuning log.</summary>
+    public TuningRecord ToRecord(Trial trial, double seconds)
+    {
+        ArgumentNullException.ThrowIfNull(trial);
+        var space = spaces.First(s => s.Candidate.Key == trial.Candidate.Individual.Problem);
+        return new TuningRecord(
+            TuningRecord.CurrentVersion, Identity.Layer, Identity.Codelet, Identity.Bindings, Identity.LayerSignature,
+            Identity.Architecture, Identity.ArchitectureHash, trial.Candidate.Individual.Problem,
+            [.. trial.Candidate.Individual.Constraints.Select(c => c.ToString())],
+            [.. space.Space.ConstraintsOf(trial.Candidate.Choice).Select(c => c.ToString())],
+            trial.Candidate.DescribeTiles(), trial.Measured, trial.Failure, measurer.Engine, trial.Candidate.ModelCycles,
+            trial.Predicted, trial.IsDefault, trial.Number, trial.Generation, seconds, options.Seed, DateTimeOffset.UtcNow);
+    }
+
+    private Trial Measure(Candidate candidate, bool isDefault, CancellationToken cancellation)
+    {
+        var predicted = Predict(candidate);
+        var measurement = measurer.Measure(candidate.Mapping, cancellation);
+        var trial = new Trial(Name, Trials + 1, Generation, candidate, measurement.Cost, measurement.Failure, predicted, isDefault, Resumed: false);
+        Account(trial);
+        return trial;
+    }
+
+    private void Account(Trial trial)
+    {
+        Trials++;
+        var key = trial.Candidate.Key;
+        Remember(trial.Candidate);
+        // A candidate the target cannot run ranks last, and is never picked again.
+        measured[key] = trial.Measured ?? double.PositiveInfinity;
+        if (trial.Measured is { } cost)
+        {
+            correction.Add(trial.Candidate.Mapping, cost);
+            if (Best?.Measured is not { } best || cost < best)
+            {
+                Best = trial;
+            }
+        }
+    }
+
+    private void Remember(Candidate candidate)
+    {
+        evaluated.TryAdd(candidate.Key, candidate);
+        if (!candidatesOf.TryGetValue(candidate.Individual.Key, out var keys))
+        {
+            candidatesOf[candidate.Individual.Key] = keys = [];
+        }
+
+        if (!keys.Contains(candidate.Key))
+        {
+            keys.Add(candidate.Key);
+        }
+    }
+
+    private double Score(string candidateKey) =>
+        measured.TryGetValue(candidateKey, out var cost) ? cost : Predict(evaluated[candidateKey]);
+
+    private double Fitness(Individual individual) =>
+        candidatesOf.TryGetValue(individual.Key, out var keys) && keys.Count > 0 ? keys.Min(Score) : double.PositiveInfinity;
+
+    private Candidate Evaluate(ProblemSpace space, Individual individual, TileChoice choice)
+    {
+        var key = individual.Problem + " # " + choice.Key;
+        var candidate = evaluated.TryGetValue(key, out var known)
+            ? known with { Individual = individual }
+            : new Candidate(individual, choice, Mapper.Complete(space.Candidate, choice, space.Costs));
+        evaluated.TryAdd(key, candidate);
+        Remember(candidate);
+        return candidate;
+    }
+
+    // The first population: the default mapping pinned, and for every problem a spread of solver samples, each
+    // reduced to one to three of its variables' values (the solver fills in the rest, differently each time).
+    private void Initialize()
+    {
+        if (defaultCandidate is not null)
+        {
+            population.Add(defaultCandidate.Individual);
+        }
+
+        var perProblem = Math.Max(2, options.Population / spaces.Count);
+        foreach (var space in spaces)
+        {
+            foreach (var choice in space.Space.Sample(perProblem, random))
+            {
+                var all = space.Space.ConstraintsOf(choice);
+                var kept = all.OrderBy(_ => random.Next()).Take(1 + random.Next(3)).ToImmutableArray();
+                var individual = new Individual(space.Candidate.Key, kept);
+                Evaluate(space, individual, choice);
+                population.Add(individual);
+            }
+        }
+    }
+
+    private List<Individual> Breed(List<Candidate> fresh)
+    {
+        var children = new List<Individual>();
+        var counters = Counters;
+        var bestByProblem = population.GroupBy(i => i.Problem).ToDictionary(g => g.Key, g => g.Min(Fitness), StringComparer.Ordinal);
+        for (var n = 0; n < options.Population; n++)
+        {
+            var first = Tournament();
+            var space = spaces.First(s => s.Candidate.Key == first.Problem);
+            ImmutableArray<SearchConstraint> genes;
+            if (spaces.Count > 1 && random.NextDouble() < 0.1)
+            {
+                // Another problem (embedding / operand roles), favouring those whose best is close to the overall best.
+                space = PickProblem(bestByProblem);
+                genes = first.Constraints;
+            }
+            else
+            {
+                var mates = population.Where(i => i.Problem == first.Problem && i != first).ToList();
+                var second = mates.Count > 0 ? Tournament(mates) : first;
+                genes = Crossover(first, second);
+            }
+
+            genes = Mutate(space, genes);
+            counters = counters with { Offspring = counters.Offspring + 1 };
+            var (sample, repairs, kept) = Repair(space, genes);
+            if (repairs > 0)
+            {
+                counters = counters with { Repaired = counters.Repaired + 1 };
+            }
+
+            if (sample is null)
+            {
+                counters = counters with { Dropped = counters.Dropped + 1 };
+                continue;
+            }
+
+            var child = new Individual(space.Candidate.Key, kept);
+            children.Add(child);
+            foreach (var choice in sample.Choices)
+            {
+                counters = counters with { Sampled = counters.Sampled + 1 };
+                var isNew = !evaluated.ContainsKey(child.Problem + " # " + choice.Key);
+                var candidate = Evaluate(space, child, choice);
+                if (isNew)
+                {
+                    fresh.Add(candidate);
+                }
+                else
+                {
+                    counters = counters with { Duplicates = counters.Duplicates + 1 };
+                }
+            }
+        }
+
+        Counters = counters;
+        return children;
+    }
+
+    private ProblemSpace PickProblem(Dictionary<string, double> bestByProblem)
+    {
+        var overall = bestByProblem.Values.Where(double.IsFinite).DefaultIfEmpty(1).Min();
+        var weights = spaces.Select(s => bestByProblem.TryGetValue(s.Candidate.Key, out var best) && double.IsFinite(best)
+            ? Math.Max(0.05, Math.Exp(-5 * ((best / overall) - 1)))
+            : 0.5).ToList();
+        var pick = random.NextDouble() * weights.Sum();
+        for (var s = 0; s < spaces.Count; s++)
+        {
+            pick -= weights[s];
+            if (pick <= 0)
+            {
+                return spaces[s];
+            }
+        }
+
+        return spaces[^1];
+    }
+
+    private Individual Tournament(List<Individual>? from = null)
+    {
+        from ??= population;
+        var best = from[random.Next(from.Count)];
+        for (var k = 1; k < 3; k++)
+        {
+            var other = from[random.Next(from.Count)];
+            if (Fitness(other) < Fitness(best))
+            {
+                best = other;
+            }
+        }
+
+        return best;
+    }
+
+    // Per constrained variable, one parent's constraint (or, now and then, none: the solver chooses).
+    private ImmutableArray<SearchConstraint> Crossover(Individual first, Individual second)
+    {
+        var genes = ImmutableArray.CreateBuilder<SearchConstraint>();
+        var variables = first.Constraints.Concat(second.Constraints).Select(c => c.Variable).Distinct(StringComparer.Ordinal);
+        foreach (var variable in variables)
+        {
+            if (random.NextDouble() < 0.1)
+            {
+                continue;
+            }
+
+            var parent = random.NextDouble() < 0.5 ? first : second;
+            var gene = parent.Constraints.FirstOrDefault(c => c.Variable == variable)
+                ?? (parent == first ? second : first).Constraints.First(c => c.Variable == variable);
+            genes.Add(gene);
+        }
+
+        return genes.ToImmutable();
+    }
+
+    private ImmutableArray<SearchConstraint> Mutate(ProblemSpace space, ImmutableArray<SearchConstraint> genes)
+    {
+        var roll = random.NextDouble();
+        var best = Best?.Candidate is { } b && b.Individual.Problem == space.Candidate.Key ? b : null;
+        if (roll < 0.2 && best is not null)
+        {
+            // Exploit: pin the best choice's variables but one or two; the solver varies those.
+            var all = space.Space.ConstraintsOf(best.Choice);
+            return [.. all.OrderBy(_ => random.Next()).Skip(1 + random.Next(2))];
+        }
+
+        if (roll < 0.55 || genes.IsEmpty)
+        {
+            var gene = RandomGene(space, best);
+            return [.. genes.Where(g => g.Variable != gene.Variable), gene];
+        }
+
+        var index = random.Next(genes.Length);
+        if (roll < 0.75)
+        {
+            return genes.RemoveAt(index);
+        }
+
+        return genes.SetItem(index, Change(space, genes[index]));
+    }
+
+    private SearchConstraint RandomGene(ProblemSpace space, Candidate? best)
+    {
+        var loops = space.Space.LoopNames;
+        var ordered = space.Space.OrderedLoopNames;
+        var buffered = space.Space.BufferedStorages;
+        var kind = random.Next(10);
+        if (kind < 6 || (ordered.Length < 2 && buffered.IsEmpty))
+        {
+            var l = random.Next(loops.Length);
+            var values = space.Space.BlockCandidates(l);
+            // Near the best choice's value half the time: small steps around what works.
+            var at = best is not null && random.NextDouble() < 0.5
+                ? Math.Clamp(values.IndexOf(best.Choice.Blocks[l]) + random.Next(-2, 3), 0, values.Length - 1)
+                : random.Next(values.Length);
+            if (random.NextDouble() < 0.25 && values.Length > 2)
+            {
+                var to = Math.Clamp(at + random.Next(1, 4), 0, values.Length - 1);
+                return new TileBlocks(loops[l], values[at], values[to]);
+            }
+
+            return new TileBlocks(loops[l], values[at], values[at]);
+        }
+
+        if (kind < 8 && ordered.Length >= 2)
+        {
+            if (random.NextDouble() < 0.5)
+            {
+                return new LoopPosition(ordered[random.Next(ordered.Length)], random.Next(ordered.Length));
+            }
+
+            var outer = random.Next(ordered.Length);
+            var inner = (outer + 1 + random.Next(ordered.Length - 1)) % ordered.Length;
+            return new LoopBefore(ordered[outer], ordered[inner]);
+        }
+
+        return buffered.IsEmpty
+            ? new TileBlocks(loops[0], 1, space.Space.BlockCandidates(0)[^1])
+            : new DoubleBuffer(buffered[random.Next(buffered.Length)], random.NextDouble() < 0.6);
+    }
+
+    private SearchConstraint Change(ProblemSpace space, SearchConstraint gene)
+    {
+        switch (gene)
+        {
+            case TileBlocks tile when space.Space.LoopNames.IndexOf(tile.Loop) is var l and >= 0:
+                {
+                    var values = space.Space.BlockCandidates(l);
+                    var step = random.NextDouble() < 0.5 ? -1 : 1;
+                    var min = values[Math.Clamp(NearestIndex(values, tile.Min) + step, 0, values.Length - 1)];
+                    var max = tile.IsFixed ? min : Math.Max(min, values[Math.Clamp(NearestIndex(values, tile.Max) + step, 0, values.Length - 1)]);
+                    return tile with { Min = min, Max = max };
+                }
+
+            case LoopPosition position:
+                return position with { Position = random.Next(Math.Max(1, space.Space.OrderedLoopNames.Length)) };
+            case LoopBefore before:
+                return new LoopBefore(before.Inner, before.Outer);
+            case DoubleBuffer buffer:
+                return buffer with { Enabled = !buffer.Enabled };
+            default:
+                return RandomGene(space, null);
+        }
+    }
+
+    private static int NearestIndex(ImmutableArray<int> values, int value)
+    {
+        var index = 0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (Math.Abs(values[i] - value) < Math.Abs(values[index] - value))
+            {
+                index = i;
+            }
+        }
+
+        return index;
+    }
+
+    // Drops one constraint of each unsat core until the solver can sample, at most MaxRepairs times.
+    private (ConstrainedSample? Sample, int Repairs, ImmutableArray<SearchConstraint> Kept) Repair(ProblemSpace space, ImmutableArray<SearchConstraint> genes)
+    {
+        for (var repairs = 0; ; repairs++)
+        {
+            var sample = space.Space.Sample(options.SamplesPerIndividual, random, genes);
+            if (sample.Satisfiable)
+            {
+                return (sample, repairs, genes);
+            }
+
+            if (repairs >= options.MaxRepairs || sample.Conflict.IsEmpty)
+            {
+                return (null, repairs, genes);
+            }
+
+            var culprits = sample.Inapplicable ? sample.Conflict : [sample.Conflict[random.Next(sample.Conflict.Length)]];
+            genes = [.. genes.Where(g => !culprits.Contains(g))];
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var space in spaces)
+        {
+            space.Space.Dispose();
+        }
+    }
+
+    private sealed record ProblemSpace(MappingCandidate Candidate, TileSpace Space, CostModel Costs);
+}
