@@ -254,6 +254,17 @@ public class MapperLevelTests
     }
 
     [Test]
+    public void MmaFragmentsCountTheirRealSizeInTheRegisterFile()
+    {
+        // d is f32 16 x 8 per mma (512 B, four of the register file's 128 B lines): the accumulator tile, counted by hand,
+        // must fit the SM's 256 KiB of registers.
+        var mapping = Map("gemm_f16", "tensorcore-sm80", ("M", 512), ("N", 1024), ("K", 1024));
+        var accumulatorBytes = 4L * mapping.Loop("m").Tile * mapping.Loop("n").Tile;
+        Assert.That(mapping.Cost.FootprintBytes["c"], Is.EqualTo(accumulatorBytes));
+        Assert.That(accumulatorBytes, Is.LessThanOrEqualTo(256 * 1024));
+    }
+
+    [Test]
     public void VectorLanesRunAlongTheOutputsContiguousDimension()
     {
         // gemm's c[m, n]: the 16 lanes of a zmm store must be 16 consecutive n, never 16 rows m.

@@ -66,7 +66,7 @@ public static class Footprints
                 }
 
                 var storage = problem.Graph.StorageNode(problem.Mac.Out.Storage);
-                residents.Add(new Resident(tensor, storage.Name, RowBytes(storage, problem.Mac.Out), dims.ToImmutable(), false));
+                residents.Add(new Resident(tensor, storage.Name, RowBytes(storage, problem.Mac.Out, problem.Mac.Capability), dims.ToImmutable(), false));
             }
         }
 
@@ -79,7 +79,7 @@ public static class Footprints
                 ? Enumerable.Range(0, problem.Loops.Length).Where(l => problem.Roles[l] == LoopRole.Reduction)
                     .ToImmutableDictionary(l => l, l => problem.Intrinsic[l])
                 : ImmutableDictionary<int, int>.Empty;
-            return new Resident(tensor, storage.Name, RowBytes(storage, operand),
+            return new Resident(tensor, storage.Name, RowBytes(storage, operand, problem.Mac.Capability),
                 [.. access.Indices.Select(index => DimOf(index, problem, operand))], isOutput) { StepLoops = steps };
         }
     }
@@ -98,9 +98,22 @@ public static class Footprints
         return new ResidentDim(index.Coefficients, packed);
     }
 
-    /// <summary>Bytes of one storage row: the hardware's element when it fixes one, else one operand element.</summary>
-    public static long RowBytes(StorageNode storage, CapabilityOperand operand) =>
-        storage.Element?.Bytes ?? storage.LineBytes ?? Codelets.ElementTypes.Bytes(operand.Type);
+    /// <summary>
+    /// Bytes of one storage row, the unit a packed dimension counts in: the hardware's element when it fixes one;
+    /// else one intrinsic block of the operand (its axes' extents x its element size), at least one line — a VNNI
+    /// block is one zmm line, an mma's a or d fragment 512 B of registers, four of the register file's 128 B lines.
+    /// </summary>
+    public static long RowBytes(StorageNode storage, CapabilityOperand operand, Capability capability)
+    {
+        if (storage.Element is { } element)
+        {
+            return element.Bytes;
+        }
+
+        var block = operand.Axes.Aggregate((long)Codelets.ElementTypes.Bytes(operand.Type),
+            (bytes, axis) => bytes * (capability.Shape.FirstOrDefault(a => a.Name == axis)?.Extent ?? 1));
+        return Math.Max(storage.LineBytes ?? 1, block);
+    }
 
     /// <summary>Rows (or elements, where the storage fixes no row) of <paramref name="resident"/> for a tile of
     /// <paramref name="tileIterations"/> iterations per loop, <paramref name="blocks"/> of them intrinsic blocks.</summary>

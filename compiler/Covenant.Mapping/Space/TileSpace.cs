@@ -90,7 +90,9 @@ public sealed class TileSpace : IDisposable
         foreach (var group in residents.GroupBy(r => r.Storage))
         {
             var node = problem.Graph.StorageNode(group.Key);
-            var rowBytes = group.First().RowBytes;
+            // Capacity in units of the group's smallest row: operands of one register file may have blocks of
+            // different sizes (an mma's a and d fragments take twice the registers of its b).
+            var rowBytes = group.Min(r => r.RowBytes);
             var capacity = node.UsableBytes / rowBytes;
             storageBuilder[group.Key] = (capacity, [.. group]);
             var flag = context.MkBoolConst($"double_buffer_{group.Key}");
@@ -104,7 +106,8 @@ public sealed class TileSpace : IDisposable
             ArithExpr used = context.MkInt(0);
             foreach (var resident in group)
             {
-                used = context.MkAdd(used, RowsExpression(resident));
+                var units = resident.RowBytes / rowBytes;
+                used = context.MkAdd(used, units == 1 ? RowsExpression(resident) : context.MkMul(context.MkInt(units), RowsExpression(resident)));
             }
 
             var copies = (ArithExpr)context.MkITE(flag, context.MkInt(2), context.MkInt(1));
@@ -346,10 +349,11 @@ public sealed class TileSpace : IDisposable
         {
             var ones = Enumerable.Repeat(1, blocks.Length).ToArray();
             var iterations = problem.Intrinsic.ToArray();
-            var rows = residents.Sum(r => Footprints.Rows(r, ones, iterations));
+            var unit = residents.Min(r => r.RowBytes);
+            var rows = residents.Sum(r => Footprints.Rows(r, ones, iterations) * (r.RowBytes / unit));
             if (rows > capacity)
             {
-                lines.Add($"{storage} holds {capacity} rows, but the smallest tile of " +
+                lines.Add($"{storage} holds {capacity} rows{(residents.Any(r => r.RowBytes != unit) ? $" of {unit} B" : "")}, but the smallest tile of " +
                     $"{string.Join(" and ", residents.Select(r => r.Tensor))} needs {rows}");
             }
         }

@@ -257,6 +257,24 @@ public sealed record VnniKernelPlan(
         var kc = (int)Math.Clamp(CeilDiv(Product(reductions, cache), 4), 1, gemm.Groups);
         var mc = (int)VnniGemm.RoundUp(Math.Clamp(Product(rows, cache), 1, gemm.M), mr);
         var nc = vector is null ? panelWidth : (int)VnniGemm.RoundUp(Math.Min(mapping.TileAt(cache, vector), gemm.N), panelWidth);
+
+        // The mapping spreads the work over the cores but does not cut it: the threads take whole cache tiles, so
+        // when their number is not a multiple of the threads, split the columns (or else the rows) once more.
+        var threads = options.Threads ?? (gemm.OuterCount * gemm.M * gemm.N * gemm.K < SmallProblemMacs ? 1 : isa.Cores);
+        var paddedN = VnniGemm.RoundUp(gemm.N, panelWidth);
+        var (rowBlocks, columnBlocks) = (CeilDiv(gemm.M, mc), CeilDiv(paddedN, nc));
+        if (threads > 1 && gemm.OuterCount * rowBlocks * columnBlocks % threads != 0)
+        {
+            if (paddedN / panelWidth >= threads)
+            {
+                nc = (int)VnniGemm.RoundUp(CeilDiv(paddedN, VnniGemm.RoundUp(columnBlocks, threads)), panelWidth);
+            }
+            else if (gemm.M >= (long)mr * threads)
+            {
+                mc = (int)VnniGemm.RoundUp(CeilDiv(gemm.M, VnniGemm.RoundUp(rowBlocks, threads)), mr);
+            }
+        }
+
         return options with
         {
             MR = mr,

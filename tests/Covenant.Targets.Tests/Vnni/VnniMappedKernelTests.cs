@@ -47,6 +47,17 @@ public class VnniMappedKernelTests
     public void Simulated(string codelet, string bindings, string architecture) =>
         RunAndCompare(MappedPlan(codelet, bindings, architecture), simulate: true);
 
+    [TestCase("conv2d", "N=1, H=7, W=7, C=2048, K=512, R=1, S=1")]
+    [TestCase("gemm", "M=49, N=512, K=2048")]
+    public void BothCoresGetEqualShares(string codelet, string bindings)
+    {
+        // ResNet-50's res5_1x1c: the mapping's L2 tile holds all 49 x 512 outputs, one tile for two threads.
+        var mapping = Mapper.Map(Instance(codelet, bindings), Architecture("vnni-avx512")).Value!;
+        var plan = VnniKernelPlan.FromMapping(mapping).Value!;
+        Assert.That(plan.Threads, Is.EqualTo(2));
+        Assert.That(plan.Tiles % plan.Threads, Is.Zero, plan.Describe());
+    }
+
     [Test]
     public void TheRegisterAndCacheBlocksAreTheMappingsTiles()
     {
