@@ -23,6 +23,7 @@ internal sealed record BenchOptions
           --verify              also check every layer against the reference interpreter (slow on big layers)
           --seed N              input seed (default 1)
           --plan mapping|heuristic     blocking from the Z3 mapper's tiles (default) or the target's own heuristic
+          --records FILE               with --plan mapping: each layer's best mapping in this 'covenantc tune' log
           --mr/--nr/--mc/--nc/--kc N   override the plan's register and cache blocking (tuning)
         """;
 
@@ -57,6 +58,9 @@ internal sealed record BenchOptions
     /// <summary>Plan from the mapper's mapping (what covenantc compiles) rather than the target's heuristic.</summary>
     public bool FromMapping { get; set; } = true;
 
+    /// <summary>A <c>covenantc tune</c> log whose best record of a layer replaces the default mapping.</summary>
+    public string? Records { get; set; }
+
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
@@ -85,6 +89,7 @@ internal sealed record BenchOptions
                 case "--mc": options.Plan = options.Plan with { MC = Int() }; break;
                 case "--nc": options.Plan = options.Plan with { NC = Int() }; break;
                 case "--kc": options.Plan = options.Plan with { KC = Int() }; break;
+                case "--records": options.Records = Value(); break;
                 case "--plan":
                     options.FromMapping = Value() switch
                     {
@@ -119,6 +124,11 @@ internal sealed record BenchOptions
         yield return architecturePath;
         yield return "--plan";
         yield return FromMapping ? "mapping" : "heuristic";
+        if (Records is not null)
+        {
+            yield return "--records";
+            yield return Records;
+        }
         if (Only is not null)
         {
             yield return "--only";

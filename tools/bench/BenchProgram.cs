@@ -8,6 +8,7 @@ using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping;
+using Covenant.Mapping.Search;
 using Covenant.Runtime;
 using Covenant.Runtime.Reference;
 using Covenant.Runtime.Vnni;
@@ -126,6 +127,37 @@ public static class BenchProgram
 
     private static readonly Dictionary<string, CheckedCodelet> Codelets = new(StringComparer.Ordinal);
 
+    private static TuningRecords? records;
+
+    // The layer's best tuned mapping in --records (keyed like covenantc tune keys it: codelet text, every size, the
+    // architecture's text), or null for the default mapping.
+    private static PinnedMapping? Pinned(BenchLayer layer, string codelets, CodeletInstance instance, BenchOptions options, TextWriter log)
+    {
+        if (options.Records is null)
+        {
+            return null;
+        }
+
+        if (records is null)
+        {
+            var read = TuningLog.Read(options.Records);
+            records = read.Succeeded ? read.Value : throw new BenchException(string.Join("\n", read.Diagnostics));
+        }
+
+        var identity = LayerIdentity.Of(layer.Name, layer.Codelet, File.ReadAllText(Path.Combine(codelets, layer.Codelet + ".cdlt")),
+            instance.Sizes, "", File.ReadAllText(LoadArchitecture(options.Architecture).Path));
+        var best = records.Best(identity);
+        var choice = best is null ? null : SearchConstraint.ParseAll(best.Choice, SourceLocation.OfFile(options.Records));
+        if (best is null || choice is not { Succeeded: true })
+        {
+            log.WriteLine($"bench: {layer.Suite}/{layer.Name}: no tuning record; default mapping");
+            return null;
+        }
+
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench: {layer.Suite}/{layer.Name}: tuned mapping (trial {best.Trial}, {best.Measured:F0} {best.Engine})"));
+        return new PinnedMapping(best.Problem, [.. choice.Value], options.Records);
+    }
+
     private static CodeletInstance Instantiate(BenchLayer layer, string codeletDirectory)
     {
         var path = Path.Combine(codeletDirectory, layer.Codelet + ".cdlt");
@@ -214,7 +246,8 @@ public static class BenchProgram
         Result<VnniKernelPlan> planned;
         if (options.FromMapping)
         {
-            var mapped = Mapper.Map(instance, graph);
+            var pinned = Pinned(layer, codelets, instance, options, log);
+            var mapped = Mapper.Map(instance, graph, MapperOptions.Default with { Pinned = pinned });
             if (!mapped.Succeeded)
             {
                 throw new BenchException($"{layer.Suite}/{layer.Name}: {string.Join("\n", mapped.Diagnostics)}");
