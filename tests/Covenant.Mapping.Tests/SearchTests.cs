@@ -178,6 +178,35 @@ public class SearchTunerTests
 
     private static readonly (string, long)[] Conv14 = [("N", 1), ("H", 14), ("W", 14), ("C", 64), ("K", 64), ("R", 1), ("S", 1)];
 
+    // A wall clock: its first reading is 50x slow (a cold process), later ones are the cost model's cycles.
+    private sealed class ColdStartClock : IMappingMeasurer
+    {
+        public int Calls { get; private set; }
+
+        public string Engine => "a noisy clock";
+
+        public bool Deterministic => false;
+
+        public Measurement Measure(Mapping.Model.Mapping mapping, CancellationToken cancellation) =>
+            Measurement.Of(mapping.Cost.Cycles * (++Calls == 1 ? 50 : 1));
+    }
+
+    [Test]
+    public void ANoisyMeasurersBaselineIsTheFasterOfTwoReadings()
+    {
+        var clock = new ColdStartClock();
+        var created = LayerTuner.Create(Identity("c14"), SearchConstraintTests.Instance("conv2d", Conv14), SearchConstraintTests.Arch("vta"),
+            clock, SearchOptions.Default with { Seed = 3, Population = 12 });
+        using var tuner = created.Value!;
+        var trials = tuner.Step(1, CancellationToken.None);
+        Assert.Multiple(() =>
+        {
+            Assert.That(trials.Single().IsDefault, Is.True);
+            Assert.That(clock.Calls, Is.EqualTo(2), "the default is read twice");
+            Assert.That(tuner.DefaultCost, Is.EqualTo(trials.Single().Candidate.Mapping.Cost.Cycles), "and the cold reading is dropped");
+        });
+    }
+
     [Test]
     public void EveryCandidateOfEveryGenerationIsValid()
     {

@@ -274,6 +274,12 @@ public sealed class LayerTuner : IDisposable
     {
         var predicted = Predict(candidate);
         var measurement = measurer.Measure(candidate.Mapping, cancellation);
+        if (isDefault && !measurer.Deterministic && !cancellation.IsCancellationRequested
+            && measurer.Measure(candidate.Mapping, cancellation) is { Cost: { } again } && !(measurement.Cost <= again))
+        {
+            measurement = Measurement.Of(again);
+        }
+
         var trial = new Trial(Name, Trials + 1, Generation, candidate, measurement.Cost, measurement.Failure, predicted, isDefault, Resumed: false);
         Account(trial);
         return trial;

@@ -78,6 +78,13 @@ public interface IMappingMeasurer
     /// <summary>What the numbers are, e.g. "VTA simulator cycles".</summary>
     string Engine { get; }
 
+    /// <summary>
+    /// Whether measuring the same mapping twice gives the same number (a simulator) or not (a wall clock). A noisy
+    /// measurer's baseline, the default mapping, is measured twice and the faster taken: it is measured first, coldest,
+    /// and every ratio the tuner reports is against it.
+    /// </summary>
+    bool Deterministic => true;
+
     Measurement Measure(Model.Mapping mapping, CancellationToken cancellation);
 }
 

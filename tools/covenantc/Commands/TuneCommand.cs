@@ -431,6 +431,9 @@ public static class TuneCommand
 
         public string Engine => $"{target.Name} executor (cycles, else seconds)";
 
+        // Native times vary from run to run; a simulator's counts do not, but this measurer cannot tell which it gets.
+        public bool Deterministic => false;
+
         /// <summary>Where an instance came from: the artifact copies the codelet and records the bindings.</summary>
         public void Register(CodeletInstance instance, string codeletPath, ImmutableDictionary<string, long> bindings) =>
             sources[instance] = (codeletPath, bindings);
