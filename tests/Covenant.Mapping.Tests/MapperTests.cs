@@ -8,7 +8,7 @@ namespace Covenant.Mapping.Tests;
 
 public class MapperTests
 {
-    private static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings)
+    internal static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings)
     {
         var loaded = CodeletLoader.Load(Repo.PathOf("codelets", codelet + ".cdlt"));
         Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
@@ -17,7 +17,7 @@ public class MapperTests
         return instance.Value!;
     }
 
-    private static Acg.Model.ArchitectureGraph Arch(string name)
+    internal static Acg.Model.ArchitectureGraph Arch(string name)
     {
         var loaded = AcgLoader.Load(Repo.PathOf("architectures", name + ".yaml"));
         Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));

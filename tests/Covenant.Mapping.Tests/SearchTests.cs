@@ -1,30 +1,16 @@
 using System.Collections.Immutable;
-using Covenant.Acg;
 using Covenant.Codelets.Semantics;
 using Covenant.Mapping.Search;
 using Covenant.Mapping.Space;
-using Covenant.Testing;
 
 namespace Covenant.Mapping.Tests;
 
 /// <summary>Search constraints on a tile space: their text form, their translation into the solver, unsat cores, enumeration.</summary>
 public class SearchConstraintTests
 {
-    internal static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings)
-    {
-        var loaded = CodeletLoader.Load(Repo.PathOf("codelets", codelet + ".cdlt"));
-        Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
-        var instance = loaded.Value!.Instantiate(bindings.ToDictionary(b => b.Name, b => b.Value));
-        Assert.That(instance.Succeeded, Is.True, string.Join("\n", instance.Diagnostics));
-        return instance.Value!;
-    }
+    internal static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings) => MapperTests.Instance(codelet, bindings);
 
-    internal static Acg.Model.ArchitectureGraph Arch(string name)
-    {
-        var loaded = AcgLoader.Load(Repo.PathOf("architectures", name + ".yaml"));
-        Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
-        return loaded.Value!;
-    }
+    internal static Acg.Model.ArchitectureGraph Arch(string name) => MapperTests.Arch(name);
 
     // A 16x32x32 GEMM on VTA: 7 x 2 x 2 tile sizes, 2 orders, 8 buffer flags — small enough to enumerate.
     internal static MappingCandidate SmallGemm() =>
