@@ -52,6 +52,12 @@ public sealed record MappingCandidate(MappingProblem Problem, ImmutableArray<Epi
 
     public ImmutableArray<Resident> Residents => residents.Value;
 
+    // Built once: the tuner completes every candidate it evaluates with it.
+    private LevelTiler? levelTiler;
+
+    /// <summary>Tiles the storage levels above the operand storage around a choice (see <see cref="Mapper.Complete"/>).</summary>
+    public LevelTiler LevelTiler => levelTiler ??= new LevelTiler(Problem, Residents);
+
     public CostModel CreateCostModel() => new(Problem, Residents, EpilogueInterval);
 
     public TileSpace CreateSpace(int timeoutMs, SmtDump? dump, uint seed) => new(Problem, Residents, timeoutMs, dump, seed);
@@ -175,7 +181,7 @@ public static class Mapper
     public static Mapping.Model.Mapping Complete(MappingCandidate candidate, TileChoice choice, CostModel? costs = null)
     {
         var cost = (costs ?? candidate.CreateCostModel()).Evaluate(choice);
-        var levels = new LevelTiler(candidate.Problem).Choose(choice);
+        var levels = candidate.LevelTiler.Choose(choice);
         if (!levels.IsEmpty)
         {
             var traffic = cost.TrafficBytes.AddRange(levels.Select(l => KeyValuePair.Create("fill " + l.Storage, l.TrafficBytes)));

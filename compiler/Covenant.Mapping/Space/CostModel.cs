@@ -135,7 +135,7 @@ public sealed class CostModel
 
             // A streamed input moves its whole tile, one reduction step at a time (its footprint is one step).
             var movedBytes = resident.StepLoops.IsEmpty ? tileBytes
-                : Footprints.Rows(resident with { StepLoops = ImmutableDictionary<int, int>.Empty }, choice.Blocks.AsSpan(), iterations) * resident.RowBytes;
+                : Footprints.TileRows(resident, choice.Blocks.AsSpan(), iterations) * resident.RowBytes;
             traffic[resident.Tensor] = loads * movedBytes;
             var loadTime = loads * ((movedBytes / bandwidth) + (resident.StepLoops.IsEmpty ? latency : 0));
             transfer[resident.Tensor] = loadTime;
@@ -169,10 +169,20 @@ public sealed class CostModel
             return outputTiles;
         }
 
+        return Reloads(resident, choice.Order, trips);
+    }
+
+    /// <summary>
+    /// How often a storage holding a tile of <paramref name="resident"/> is refilled when the tile loops run in
+    /// <paramref name="order"/> (outermost first) with <paramref name="trips"/> tiles each: whenever a loop it depends on
+    /// advances, and whenever a loop inside that one does (the storage held another tile meanwhile).
+    /// </summary>
+    public static long Reloads(Resident resident, ImmutableArray<int> order, ReadOnlySpan<int> trips)
+    {
         var innermost = -1;
-        for (var position = 0; position < choice.Order.Length; position++)
+        for (var position = 0; position < order.Length; position++)
         {
-            if (Depends(resident, choice.Order[position]) && trips[choice.Order[position]] > 1)
+            if (Depends(resident, order[position]) && trips[order[position]] > 1)
             {
                 innermost = position;
             }
@@ -181,7 +191,7 @@ public sealed class CostModel
         long count = 1;
         for (var position = 0; position <= innermost; position++)
         {
-            count *= trips[choice.Order[position]];
+            count *= trips[order[position]];
         }
 
         return count;

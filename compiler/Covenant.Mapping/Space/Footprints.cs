@@ -115,22 +115,29 @@ public static class Footprints
         return Math.Max(storage.LineBytes ?? 1, block);
     }
 
-    /// <summary>Rows (or elements, where the storage fixes no row) of <paramref name="resident"/> for a tile of
-    /// <paramref name="tileIterations"/> iterations per loop, <paramref name="blocks"/> of them intrinsic blocks.</summary>
+    /// <summary>Rows (or elements, where the storage fixes no row) of <paramref name="resident"/> resident during a tile
+    /// of <paramref name="tileIterations"/> iterations per loop, <paramref name="blocks"/> of them intrinsic blocks: for a
+    /// streamed input, the one reduction step it holds at a time.</summary>
     public static long Rows(Resident resident, ReadOnlySpan<int> blocks, ReadOnlySpan<int> tileIterations)
     {
-        if (!resident.StepLoops.IsEmpty)
+        if (resident.StepLoops.IsEmpty)
         {
-            var stepBlocks = blocks.ToArray();
-            var stepIterations = tileIterations.ToArray();
-            foreach (var (loop, iterations) in resident.StepLoops)
-            {
-                (stepBlocks[loop], stepIterations[loop]) = (1, iterations);
-            }
-
-            return Rows(resident with { StepLoops = ImmutableDictionary<int, int>.Empty }, stepBlocks, stepIterations);
+            return TileRows(resident, blocks, tileIterations);
         }
 
+        var stepBlocks = blocks.ToArray();
+        var stepIterations = tileIterations.ToArray();
+        foreach (var (loop, iterations) in resident.StepLoops)
+        {
+            (stepBlocks[loop], stepIterations[loop]) = (1, iterations);
+        }
+
+        return TileRows(resident, stepBlocks, stepIterations);
+    }
+
+    /// <summary>Rows of the whole tile of <paramref name="resident"/>, streamed or not: what moves over a tile.</summary>
+    public static long TileRows(Resident resident, ReadOnlySpan<int> blocks, ReadOnlySpan<int> tileIterations)
+    {
         long rows = 1;
         foreach (var dim in resident.Dims)
         {

@@ -27,11 +27,12 @@ public sealed class LevelTiler
     private readonly ImmutableArray<StorageNode> levels;
     private readonly ImmutableDictionary<string, (double Bandwidth, double Latency)> fill;
 
-    public LevelTiler(MappingProblem problem)
+    /// <param name="operandResidents">The problem's residents at its operand storage (<see cref="Footprints.Residents"/>).</param>
+    public LevelTiler(MappingProblem problem, ImmutableArray<Resident> operandResidents)
     {
         this.problem = problem;
         levels = OuterLevels(problem);
-        residents = ElementResidents(problem);
+        residents = ElementResidents(problem, operandResidents);
         var queries = new AcgQueries(problem.Graph);
         fill = levels.ToImmutableDictionary(
             level => level.Name,
@@ -163,22 +164,7 @@ public sealed class LevelTiler
                 continue;
             }
 
-            // Reloaded whenever a tile loop it depends on, or one inside it, advances.
-            var innermost = -1;
-            for (var position = 0; position < order.Length; position++)
-            {
-                if (resident.Dims.Any(d => d.Coefficients[order[position]] != 0) && trips[order[position]] > 1)
-                {
-                    innermost = position;
-                }
-            }
-
-            long loads = 1;
-            for (var position = 0; position <= innermost; position++)
-            {
-                loads *= trips[order[position]];
-            }
-
+            var loads = CostModel.Reloads(resident, order, trips);
             traffic += loads * bytes;
             transfers += loads;
         }
@@ -187,9 +173,9 @@ public sealed class LevelTiler
     }
 
     // Caches and scratchpads above the operand storage hold plain elements: every dimension counts its index range.
-    private static ImmutableArray<Resident> ElementResidents(MappingProblem problem) =>
+    private static ImmutableArray<Resident> ElementResidents(MappingProblem problem, ImmutableArray<Resident> operandResidents) =>
     [
-        .. Footprints.Residents(problem).Select(r => r with
+        .. operandResidents.Select(r => r with
         {
             RowBytes = problem.Instance.Tensors[problem.Instance.IndexOf(r.Tensor)].ElementType.Bytes(),
             Dims = [.. r.Dims.Select(d => d with { PackedLoop = null })],
