@@ -146,16 +146,11 @@ public static class BenchProgram
 
         var identity = LayerIdentity.Of(layer.Name, layer.Codelet, File.ReadAllText(Path.Combine(codelets, layer.Codelet + ".cdlt")),
             instance.Sizes, "", File.ReadAllText(LoadArchitecture(options.Architecture).Path));
-        var best = records.Best(identity);
-        var choice = best is null ? null : SearchConstraint.ParseAll(best.Choice, SourceLocation.OfFile(options.Records));
-        if (best is null || choice is not { Succeeded: true })
-        {
-            log.WriteLine($"bench: {layer.Suite}/{layer.Name}: no tuning record; default mapping");
-            return null;
-        }
-
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench: {layer.Suite}/{layer.Name}: tuned mapping (trial {best.Trial}, {best.Measured:F0} {best.Engine})"));
-        return new PinnedMapping(best.Problem, [.. choice.Value], options.Records);
+        var pinned = records.Pin(identity, options.Records);
+        log.WriteLine(pinned is null
+            ? $"bench: {layer.Suite}/{layer.Name}: no tuning record; default mapping"
+            : $"bench: {layer.Suite}/{layer.Name}: tuned mapping from {pinned.Source}");
+        return pinned;
     }
 
     private static CodeletInstance Instantiate(BenchLayer layer, string codeletDirectory)

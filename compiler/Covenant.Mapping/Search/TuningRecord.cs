@@ -192,4 +192,18 @@ public sealed record TuningRecords(ImmutableArray<TuningRecord> Records, Immutab
     /// <summary>The fastest measured record of a layer on an architecture, or null.</summary>
     public TuningRecord? Best(LayerIdentity identity) =>
         For(identity).Where(r => r.Measured is not null).OrderBy(r => r.Measured).ThenBy(r => r.Trial).FirstOrDefault();
+
+    /// <summary>
+    /// The layer's best record as a mapping for <see cref="MapperOptions.Pinned"/>, or null when it has no measured record
+    /// or the record's choice no longer parses. <paramref name="logPath"/> names the log in the mapping's source.
+    /// </summary>
+    public PinnedMapping? Pin(LayerIdentity identity, string logPath)
+    {
+        var best = Best(identity);
+        var choice = best is null ? null : SearchConstraint.ParseAll(best.Choice, SourceLocation.OfFile(logPath));
+        return best is null || choice is not { Succeeded: true }
+            ? null
+            : new PinnedMapping(best.Problem, [.. choice.Value],
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{logPath} (layer {best.Layer}, trial {best.Trial}, {best.Measured:F0} {best.Engine})"));
+    }
 }

@@ -305,16 +305,12 @@ public static class TuneCommand
 
         var identity = LayerIdentity.Of("", Path.GetFileNameWithoutExtension(codeletPath), File.ReadAllText(codeletPath), instance.Value.Sizes,
             "", File.ReadAllText(architecturePath));
-        var best = records.Value.Best(identity);
-        var choice = best is null ? null : SearchConstraint.ParseAll(best.Choice, SourceLocation.OfFile(recordsPath));
-        if (best is null || choice is not { Succeeded: true })
+        pinned = records.Value.Pin(identity, recordsPath);
+        if (pinned is null)
         {
             context.Error.WriteLine($"note: {recordsPath} has no usable record of this codelet, shape and architecture; using the default mapping");
-            return true;
         }
 
-        pinned = new PinnedMapping(best.Problem, [.. choice.Value],
-            string.Create(CultureInfo.InvariantCulture, $"{recordsPath} (layer {best.Layer}, trial {best.Trial}, {best.Measured:F0} {best.Engine})"));
         return true;
     }
 
