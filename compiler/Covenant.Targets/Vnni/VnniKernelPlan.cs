@@ -258,21 +258,19 @@ public sealed record VnniKernelPlan(
         var mc = (int)VnniGemm.RoundUp(Math.Clamp(Product(rows, cache), 1, gemm.M), mr);
         var nc = vector is null ? panelWidth : (int)VnniGemm.RoundUp(Math.Min(mapping.TileAt(cache, vector), gemm.N), panelWidth);
 
-        // The mapping spreads the work over the cores but does not cut it: the threads take whole cache tiles, so
-        // when their number is not a multiple of the threads, split the columns (or else the rows) once more.
-        var threads = options.Threads ?? (gemm.OuterCount * gemm.M * gemm.N * gemm.K < SmallProblemMacs ? 1 : isa.Cores);
+        // The mapping spreads the work over the cores but does not cut it: split the columns (or else the rows) once
+        // more where the threads would not get equal shares of its tiles.
         var paddedN = VnniGemm.RoundUp(gemm.N, panelWidth);
         var (rowBlocks, columnBlocks) = (CeilDiv(gemm.M, mc), CeilDiv(paddedN, nc));
-        if (threads > 1 && gemm.OuterCount * rowBlocks * columnBlocks % threads != 0)
+        var (equalRows, equalColumns) = EqualShares(gemm, options.Threads ?? DefaultThreads(gemm, isa), mr, panelWidth, rowBlocks, columnBlocks, preferColumns: true);
+        if (equalColumns != columnBlocks)
         {
-            if (paddedN / panelWidth >= threads)
-            {
-                nc = (int)VnniGemm.RoundUp(CeilDiv(paddedN, VnniGemm.RoundUp(columnBlocks, threads)), panelWidth);
-            }
-            else if (gemm.M >= (long)mr * threads)
-            {
-                mc = (int)VnniGemm.RoundUp(CeilDiv(gemm.M, VnniGemm.RoundUp(rowBlocks, threads)), mr);
-            }
+            nc = (int)VnniGemm.RoundUp(CeilDiv(paddedN, equalColumns), panelWidth);
+        }
+
+        if (equalRows != rowBlocks)
+        {
+            mc = (int)VnniGemm.RoundUp(CeilDiv(gemm.M, equalRows), mr);
         }
 
         return options with
@@ -375,31 +373,15 @@ public sealed record VnniKernelPlan(
         // need a per-thread MC x NC scratch tile (kept within a quarter of L2).
         var mcMax = (int)Math.Max(mr, isa.L2Bytes / 2 / (kc * 4L) / mr * mr);
 
-        // A thread wake-up and a barrier cost microseconds; below SmallProblemMacs one core finishes sooner alone.
-        var macs = gemm.OuterCount * gemm.M * gemm.N * gemm.K;
-        var threads = options.Threads ?? (macs < SmallProblemMacs ? 1 : isa.Cores);
+        var threads = options.Threads ?? DefaultThreads(gemm, isa);
         var split = options.Split ?? (gemm.N * gemm.K > gemm.M * gemm.K && paddedN / panelWidth >= threads ? VnniParallelSplit.Columns : VnniParallelSplit.Rows);
         var ncMax = kc < gemm.Groups
             ? Math.Max(panelWidth, (int)(isa.L2Bytes / 4 / 4 / Math.Min(mcMax, VnniGemm.RoundUp(gemm.M, mr)) / panelWidth * panelWidth))
             : (int)paddedN;
 
-        // Choose how many blocks, then make them equal: a multiple of the thread count of equal tiles keeps both
-        // cores busy to the end (schedule(static) hands each thread a contiguous run of tiles).
-        var rowBlocks = CeilDiv(gemm.M, mcMax);
-        var columnBlocks = CeilDiv(paddedN, ncMax);
-        if (threads > 1 && (gemm.OuterCount * rowBlocks * columnBlocks) % threads != 0)
-        {
-            var columnsCanSplit = paddedN / panelWidth >= threads;
-            var rowsCanSplit = gemm.M >= (long)mr * threads;
-            if ((split == VnniParallelSplit.Columns || !rowsCanSplit) && columnsCanSplit)
-            {
-                columnBlocks = VnniGemm.RoundUp(columnBlocks, threads);
-            }
-            else if (rowsCanSplit)
-            {
-                rowBlocks = VnniGemm.RoundUp(rowBlocks, threads);
-            }
-        }
+        // Choose how many blocks, make their count suit the threads, then make them equal.
+        var (rowBlocks, columnBlocks) = EqualShares(gemm, threads, mr, panelWidth, CeilDiv(gemm.M, mcMax), CeilDiv(paddedN, ncMax),
+            preferColumns: split == VnniParallelSplit.Columns);
 
         var mc = (int)VnniGemm.RoundUp(CeilDiv(gemm.M, rowBlocks), mr);
         var nc = (int)VnniGemm.RoundUp(CeilDiv(paddedN, columnBlocks), panelWidth);
@@ -459,6 +441,31 @@ public sealed record VnniKernelPlan(
         }
 
         return best;
+    }
+
+    // A thread wake-up and a barrier cost microseconds; below SmallProblemMacs one core finishes sooner alone.
+    private static int DefaultThreads(VnniGemm gemm, VnniIsa isa) =>
+        gemm.OuterCount * gemm.M * gemm.N * gemm.K < SmallProblemMacs ? 1 : isa.Cores;
+
+    // Whole tiles per thread: schedule(static) hands each thread a contiguous run of tiles, so a tile count that is a
+    // multiple of the threads keeps every core busy to the end. Adds column blocks (when preferred, or when the rows
+    // cannot split) or else row blocks; a split needs a panel or a register block per thread.
+    private static (long RowBlocks, long ColumnBlocks) EqualShares(
+        VnniGemm gemm, int threads, int mr, int panelWidth, long rowBlocks, long columnBlocks, bool preferColumns)
+    {
+        if (threads <= 1 || gemm.OuterCount * rowBlocks * columnBlocks % threads == 0)
+        {
+            return (rowBlocks, columnBlocks);
+        }
+
+        var columnsCanSplit = VnniGemm.RoundUp(gemm.N, panelWidth) / panelWidth >= threads;
+        var rowsCanSplit = gemm.M >= (long)mr * threads;
+        if ((preferColumns || !rowsCanSplit) && columnsCanSplit)
+        {
+            return (rowBlocks, VnniGemm.RoundUp(columnBlocks, threads));
+        }
+
+        return rowsCanSplit ? (VnniGemm.RoundUp(rowBlocks, threads), columnBlocks) : (rowBlocks, columnBlocks);
     }
 
     /// <summary>Problems with fewer multiply-accumulates run on one thread (a few microseconds of one core's work).</summary>
