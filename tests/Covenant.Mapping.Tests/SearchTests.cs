@@ -22,6 +22,7 @@ public class SearchConstraintTests
     [TestCase("order(p<q)")]
     [TestCase("double_buffer(inp_buf)=on")]
     [TestCase("double_buffer(acc_buf)=off")]
+    [TestCase("level(l2,k)=4")]
     public void TextFormRoundTrips(string text)
     {
         var parsed = SearchConstraint.Parse(text);
@@ -34,6 +35,8 @@ public class SearchConstraintTests
     [TestCase("tiles(p)=4")]
     [TestCase("order(p,q)")]
     [TestCase("double_buffer(x)=maybe")]
+    [TestCase("level(l2,k)=0")]
+    [TestCase("level(l2)=2")]
     public void MalformedTextIsNotAConstraint(string text) => Assert.That(SearchConstraint.Parse(text), Is.Null);
 
     [Test]

@@ -502,6 +502,11 @@ public sealed class LayerTuner : IDisposable
         var loops = space.Space.LoopNames;
         var ordered = space.Space.OrderedLoopNames;
         var buffered = space.Space.BufferedStorages;
+        if (!space.Space.LevelStorages.IsEmpty && random.NextDouble() < 0.3)
+        {
+            return RandomLevelGene(space, best);
+        }
+
         var kind = random.Next(10);
         if (kind < 6 || (ordered.Length < 2 && buffered.IsEmpty))
         {
@@ -537,6 +542,32 @@ public sealed class LayerTuner : IDisposable
             : new DoubleBuffer(buffered[random.Next(buffered.Length)], random.NextDouble() < 0.6);
     }
 
+    // A cache (or shared-memory) tile: some loop's multiple of the tile inside it, near the best mapping's half the time.
+    private LevelTile RandomLevelGene(ProblemSpace space, Candidate? best)
+    {
+        var levels = space.Space.LevelStorages;
+        var level = random.Next(levels.Length);
+        var l = random.Next(space.Space.LoopNames.Length);
+        var (values, current) = LevelMultiples(space, best?.Mapping, level, l);
+        var at = current is { } now && random.NextDouble() < 0.5
+            ? Math.Clamp(NearestIndex(values, now) + random.Next(-2, 3), 0, values.Length - 1)
+            : random.Next(values.Length);
+        return new LevelTile(levels[level], space.Space.LoopNames[l], values[at]);
+    }
+
+    // The multiples a level tile of loop l may take around a reference mapping (its tile inside that level), and the
+    // reference's own multiple; without a reference, around the intrinsic's tile.
+    private static (ImmutableArray<int> Values, int? Current) LevelMultiples(ProblemSpace space, Model.Mapping? reference, int level, int l)
+    {
+        var loop = space.Space.LoopNames[l];
+        var levels = space.Space.LevelStorages;
+        var inner = reference is null ? space.Candidate.Problem.Intrinsic[l]
+            : level == 0 ? reference.Loops[l].Tile : reference.TileAt(levels[level - 1], loop);
+        var values = space.Candidate.LevelTiler.Multiples(l, inner);
+        int? current = reference is null ? null : (reference.TileAt(levels[level], loop) + inner - 1) / inner;
+        return (values, current);
+    }
+
     private SearchConstraint Change(ProblemSpace space, SearchConstraint gene)
     {
         switch (gene)
@@ -556,6 +587,14 @@ public sealed class LayerTuner : IDisposable
                 return new LoopBefore(before.Inner, before.Outer);
             case DoubleBuffer buffer:
                 return buffer with { Enabled = !buffer.Enabled };
+            case LevelTile tile when space.Space.LevelStorages.IndexOf(tile.Storage) is var level and >= 0
+                                     && space.Space.LoopNames.IndexOf(tile.Loop) is var l and >= 0:
+                {
+                    var (values, _) = LevelMultiples(space, Best?.Candidate.Mapping, level, l);
+                    var step = random.NextDouble() < 0.5 ? -1 : 1;
+                    return tile with { Multiple = values[Math.Clamp(NearestIndex(values, tile.Multiple) + step, 0, values.Length - 1)] };
+                }
+
             default:
                 return RandomGene(space, null);
         }
@@ -575,7 +614,9 @@ public sealed class LayerTuner : IDisposable
         return index;
     }
 
-    // Drops one constraint of each unsat core until the solver can sample, at most MaxRepairs times.
+    // Drops one constraint of each unsat core until the solver can sample, at most MaxRepairs times. Pinned level tiles
+    // are checked after the solver (they are not its variables): when none of the samples' pinned tiles fit their
+    // levels, one level gene goes, as if it were the core.
     private (ConstrainedSample? Sample, int Repairs, ImmutableArray<SearchConstraint> Kept) Repair(ProblemSpace space, ImmutableArray<SearchConstraint> genes)
     {
         for (var repairs = 0; ; repairs++)
@@ -583,7 +624,14 @@ public sealed class LayerTuner : IDisposable
             var sample = space.Space.Sample(options.SamplesPerIndividual, random, genes);
             if (sample.Satisfiable)
             {
-                return (sample, repairs, genes);
+                var fitting = sample.Choices.Select(space.Candidate.LevelTiler.Normalize).OfType<TileChoice>().ToImmutableArray();
+                if (!fitting.IsEmpty)
+                {
+                    return (sample with { Choices = fitting }, repairs, genes);
+                }
+
+                var levels = genes.OfType<LevelTile>().ToList();
+                sample = sample with { Choices = [], Conflict = levels.Count == 0 ? [] : [levels[random.Next(levels.Count)]] };
             }
 
             if (repairs >= options.MaxRepairs || sample.Conflict.IsEmpty)

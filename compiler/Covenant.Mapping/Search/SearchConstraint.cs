@@ -16,7 +16,7 @@ public abstract partial record SearchConstraint
     public abstract string Variable { get; }
 
     /// <summary>Reads the text form, e.g. <c>blocks(p)=4</c>, <c>blocks(k) in [2,8]</c>, <c>position(q)=0</c>,
-    /// <c>order(p&lt;q)</c>, <c>double_buffer(inp_buf)=on</c>; null when the text is none of these.</summary>
+    /// <c>order(p&lt;q)</c>, <c>double_buffer(inp_buf)=on</c>, <c>level(L2,k)=4</c>; null when the text is none of these.</summary>
     public static SearchConstraint? Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -45,6 +45,12 @@ public abstract partial record SearchConstraint
         if (Buffer().Match(text) is { Success: true } buffer)
         {
             return new DoubleBuffer(buffer.Groups[1].Value, buffer.Groups[2].Value == "on");
+        }
+
+        if (Level().Match(text) is { Success: true } level)
+        {
+            var multiple = int.Parse(level.Groups[3].Value, c);
+            return multiple >= 1 ? new LevelTile(level.Groups[1].Value, level.Groups[2].Value, multiple) : null;
         }
 
         return null;
@@ -82,6 +88,9 @@ public abstract partial record SearchConstraint
 
     [GeneratedRegex(@"^double_buffer\(([\w.-]+)\)=(on|off)$")]
     private static partial Regex Buffer();
+
+    [GeneratedRegex(@"^level\(([\w.-]+),(\w+)\)=(\d+)$")]
+    private static partial Regex Level();
 }
 
 /// <summary>Intrinsic blocks per tile of <paramref name="Loop"/> lie in [<paramref name="Min"/>, <paramref name="Max"/>] (fixed when equal).</summary>
@@ -119,6 +128,20 @@ public sealed record DoubleBuffer(string Storage, bool Enabled) : SearchConstrai
     public override string Variable => $"double_buffer({Storage})";
 
     public override string ToString() => $"double_buffer({Storage})={(Enabled ? "on" : "off")}";
+}
+
+/// <summary>
+/// At storage level <paramref name="Storage"/> (a cache or shared memory above the operand storage), the tile of loop
+/// <paramref name="Loop"/> is <paramref name="Multiple"/> times the tile of the level inside it. Not a solver variable:
+/// the level tiler (<see cref="Space.LevelTiler"/>) honours it where the tile fits, and chooses the other loops itself.
+/// </summary>
+public sealed record LevelTile(string Storage, string Loop, int Multiple) : SearchConstraint
+{
+    public override string Variable => $"level({Storage},{Loop})";
+
+    public Space.LevelPin Pin => new(Storage, Loop, Multiple);
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"level({Storage},{Loop})={Multiple}");
 }
 
 /// <summary>Diagnostics of tuning (COV4xxx, mapping stage): records that do not load or no longer apply.</summary>

@@ -45,10 +45,12 @@ public sealed record Candidate(Individual Individual, TileChoice Choice, Model.M
 
     public double ModelCycles => Mapping.Cost.Cycles;
 
-    /// <summary>Tiles and order in a line: <c>p=4/56 q=56/56 ...; order k,p,q; db inp_buf</c>.</summary>
+    /// <summary>Tiles and order in a line: <c>p=4/56 q=56/56 ...; order k,p,q; db inp_buf</c>, then each outer level's tiles (<c>; L2 p=28 ...</c>).</summary>
     public string DescribeTiles() =>
         string.Join(" ", Mapping.Loops.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Loop}={l.Tile}/{l.PaddedExtent}"))) +
-        "; order " + string.Join(",", Mapping.TileOrder) + "; db " + (Mapping.DoubleBuffered.IsEmpty ? "-" : string.Join(",", Mapping.DoubleBuffered));
+        "; order " + string.Join(",", Mapping.TileOrder) + "; db " + (Mapping.DoubleBuffered.IsEmpty ? "-" : string.Join(",", Mapping.DoubleBuffered)) +
+        string.Concat(Mapping.Levels.Select(level => "; " + level.Storage + " " +
+            string.Join(" ", Mapping.Loops.Select((l, i) => string.Create(CultureInfo.InvariantCulture, $"{l.Loop}={level.Tiles[i]}")))));
 }
 
 /// <summary>

@@ -42,6 +42,13 @@ public sealed class LevelTiler
                 .DefaultIfEmpty((1.0, 0.0)).MaxBy(e => e.Item1));
     }
 
+    /// <summary>The bytes a tile may take in <paramref name="level"/>: all of a scratchpad, a share of a cache.</summary>
+    public static long Capacity(StorageNode level)
+    {
+        ArgumentNullException.ThrowIfNull(level);
+        return (long)(level.UsableBytes * (level.Cache ? CacheShare : 1.0));
+    }
+
     /// <summary>The levels this problem tiles, innermost first.</summary>
     public ImmutableArray<StorageNode> Levels => levels;
 
@@ -77,18 +84,73 @@ public sealed class LevelTiler
         return [.. distance.OrderBy(d => d.Value).ThenBy(d => d.Key, StringComparer.Ordinal).Select(d => graph.StorageNode(d.Key))];
     }
 
-    /// <summary>Tiles for every outer level, outermost first, given the innermost choice.</summary>
-    public ImmutableArray<TileLevel> Choose(TileChoice inner)
+    /// <summary>
+    /// Tiles for every outer level, outermost first, given the innermost choice. The choice's <see cref="TileChoice.LevelPins"/>
+    /// fix loops at their level where the pinned tile fits (a level whose pins overflow it is tiled as if unpinned);
+    /// the greedy search chooses the rest.
+    /// </summary>
+    public ImmutableArray<TileLevel> Choose(TileChoice inner) => Tile(inner).Levels;
+
+    /// <summary>
+    /// <paramref name="choice"/> with each level pin clamped to the loop's extent (so pins that give the same tiles are
+    /// spelled the same), or null when a pin names a level or loop this problem lacks or a pinned tile overflows its level.
+    /// </summary>
+    public TileChoice? Normalize(TileChoice choice)
+    {
+        ArgumentNullException.ThrowIfNull(choice);
+        if (choice.LevelPins.IsDefaultOrEmpty)
+        {
+            return choice;
+        }
+
+        var (_, effective, fit) = Tile(choice);
+        return fit && effective.Count == choice.LevelPins.Length ? choice.WithLevelPins(effective) : null;
+    }
+
+    private (ImmutableArray<TileLevel> Levels, List<LevelPin> Effective, bool Fit) Tile(TileChoice inner)
     {
         var tiles = Enumerable.Range(0, problem.Loops.Length)
             .Select(l => Math.Min(inner.Blocks[l] * problem.Intrinsic[l], problem.PaddedExtents[l])).ToArray();
+        var pins = inner.LevelPins.IsDefault ? [] : inner.LevelPins;
+        var effective = new List<LevelPin>();
+        var fit = true;
         var chosen = new List<TileLevel>();
         foreach (var level in levels)
         {
-            var capacity = (long)(level.UsableBytes * (level.Cache ? CacheShare : 1.0));
+            var capacity = Capacity(level);
             var unit = (int[])tiles.Clone();
-            var (bandwidth, latency) = fill[level.Name];
+            var pinned = new bool[tiles.Length];
+            var placed = new List<LevelPin>();
+            foreach (var pin in pins.Where(p => p.Storage == level.Name))
+            {
+                var l = problem.Loops.IndexOf(problem.Loops.FirstOrDefault(loop => loop.Name == pin.Loop)!);
+                if (l < 0)
+                {
+                    continue;
+                }
+
+                var units = (problem.PaddedExtents[l] + unit[l] - 1) / unit[l];
+                var multiple = Math.Clamp(pin.Multiple, 1, units);
+                tiles[l] = Math.Min(multiple * unit[l], problem.PaddedExtents[l]);
+                pinned[l] = true;
+                placed.Add(pin with { Multiple = multiple });
+            }
+
             var (bestFootprint, bestTraffic, transfers) = Evaluate(tiles, inner.Order);
+            if (bestFootprint > capacity && placed.Count > 0)
+            {
+                // The pinned tile overflows the level: tile it as if unpinned (a stale record still compiles), and say so.
+                fit = false;
+                tiles = unit;
+                pinned = new bool[tiles.Length];
+                (bestFootprint, bestTraffic, transfers) = Evaluate(tiles, inner.Order);
+            }
+            else
+            {
+                effective.AddRange(placed);
+            }
+
+            var (bandwidth, latency) = fill[level.Name];
             var bestCycles = (bestTraffic / bandwidth) + (transfers * latency);
             for (var improved = true; improved;)
             {
@@ -96,7 +158,7 @@ public sealed class LevelTiler
                 int[]? bestMove = null;
                 for (var l = 0; l < tiles.Length; l++)
                 {
-                    if (tiles[l] >= problem.PaddedExtents[l])
+                    if (pinned[l] || tiles[l] >= problem.PaddedExtents[l])
                     {
                         continue;
                     }
@@ -126,9 +188,17 @@ public sealed class LevelTiler
             chosen.Add(new TileLevel(level.Name, [.. tiles], bestFootprint, bestTraffic, bestCycles));
         }
 
+        // Pins naming a level this problem does not tile are not placed: Normalize rejects them.
         chosen.Reverse();
-        return [.. chosen];
+        return ([.. chosen], effective, fit);
     }
+
+    /// <summary>
+    /// The multiples a pin of <paramref name="loop"/> at a level may usefully take when the tile inside is
+    /// <paramref name="innerTile"/>: the balanced ones, ⌈units/k⌉ for every trip count k, smallest first.
+    /// </summary>
+    public ImmutableArray<int> Multiples(int loop, int innerTile) =>
+        TileSpace.BalancedTiles((problem.PaddedExtents[loop] + innerTile - 1) / Math.Max(1, innerTile));
 
     /// <summary>The bytes a tile of <paramref name="tiles"/> iterations holds, and the bytes and transfers (tile loads) moved into the level over the whole run.</summary>
     private (long Footprint, long Traffic, long Transfers) Evaluate(int[] tiles, ImmutableArray<int> order)
@@ -173,7 +243,7 @@ public sealed class LevelTiler
     }
 
     // Caches and scratchpads above the operand storage hold plain elements: every dimension counts its index range.
-    private static ImmutableArray<Resident> ElementResidents(MappingProblem problem, ImmutableArray<Resident> operandResidents) =>
+    internal static ImmutableArray<Resident> ElementResidents(MappingProblem problem, ImmutableArray<Resident> operandResidents) =>
     [
         .. operandResidents.Select(r => r with
         {

@@ -33,6 +33,7 @@ public sealed class TileSpace : IDisposable
     private readonly ImmutableDictionary<string, (long Capacity, ImmutableArray<Resident> Residents)> storages;
     private readonly int timeoutMs;
     private readonly SmtDump? dump;
+    private readonly ImmutableArray<string> levelStorages;
 
     public TileSpace(MappingProblem problem, ImmutableArray<Resident> residents, int timeoutMs, SmtDump? dump, uint seed)
     {
@@ -116,9 +117,24 @@ public sealed class TileSpace : IDisposable
                 context.MkBoolConst($"capacity of {group.Key}"));
         }
 
+        // Every outer level's tile is a multiple of the innermost one, so the innermost tile, as plain elements, must
+        // fit each of them (a cache within its share); otherwise no level tiling exists around it.
+        var elements = LevelTiler.ElementResidents(problem, residents);
+        foreach (var level in LevelTiler.OuterLevels(problem))
+        {
+            ArithExpr bytes = context.MkInt(0);
+            foreach (var resident in elements)
+            {
+                bytes = context.MkAdd(bytes, context.MkMul(context.MkInt(resident.RowBytes), RowsExpression(resident)));
+            }
+
+            solver.AssertAndTrack(context.MkLe(bytes, context.MkInt(LevelTiler.Capacity(level))), context.MkBoolConst($"capacity of {level.Name}"));
+        }
+
         doubleBuffer = buffers.ToImmutable();
         orderedBuffers = [.. doubleBuffer.OrderBy(p => p.Key, StringComparer.Ordinal)];
         storages = storageBuilder.ToImmutable();
+        levelStorages = [.. LevelTiler.OuterLevels(problem).Select(level => level.Name)];
     }
 
     /// <summary>Checks that a concrete choice satisfies the model (it always should for sampled ones).</summary>
@@ -156,27 +172,30 @@ public sealed class TileSpace : IDisposable
     {
         ArgumentNullException.ThrowIfNull(random);
         ArgumentNullException.ThrowIfNull(constraints);
-        var unknown = constraints.Where(c => Translate(c) is null).ToImmutableArray();
+        var unknown = constraints.Where(c => !Applies(c)).ToImmutableArray();
         if (!unknown.IsEmpty)
         {
             return new ConstrainedSample([], unknown, Inapplicable: true, Timeout: false);
         }
 
+        // Level tiles are not solver variables: they ride along on every choice drawn, for the level tiler.
+        var pins = LevelPins(constraints);
+        var solved = constraints.Where(c => c is not LevelTile).ToList();
         solver.Push();
         try
         {
             // Each constraint behind its own literal: an unsat answer then says which of them conflict.
-            var literals = new BoolExpr[constraints.Count];
-            for (var i = 0; i < constraints.Count; i++)
+            var literals = new BoolExpr[solved.Count];
+            for (var i = 0; i < solved.Count; i++)
             {
-                literals[i] = context.MkBoolConst($"search constraint {i}: {constraints[i]}");
-                solver.Assert(context.MkImplies(literals[i], Translate(constraints[i])!));
+                literals[i] = context.MkBoolConst($"search constraint {i}: {solved[i]}");
+                solver.Assert(context.MkImplies(literals[i], Translate(solved[i])!));
             }
 
             var outcome = Check(literals);
             if (!outcome.IsSat)
             {
-                var core = outcome.UnsatCore.Select(c => Array.IndexOf(literals, c)).Where(i => i >= 0).Select(i => constraints[i]);
+                var core = outcome.UnsatCore.Select(c => Array.IndexOf(literals, c)).Where(i => i >= 0).Select(i => solved[i]);
                 return new ConstrainedSample([], [.. core], Inapplicable: false, Timeout: !outcome.IsUnsat);
             }
 
@@ -187,7 +206,7 @@ public sealed class TileSpace : IDisposable
 
             var found = new List<TileChoice>();
             SampleInto(found, count, random);
-            return new ConstrainedSample([.. found], [], Inapplicable: false, Timeout: false);
+            return new ConstrainedSample([.. found.Select(choice => choice.WithLevelPins(pins))], [], Inapplicable: false, Timeout: false);
         }
         finally
         {
@@ -205,7 +224,8 @@ public sealed class TileSpace : IDisposable
         solver.Push();
         try
         {
-            foreach (var constraint in constraints ?? [])
+            var pins = LevelPins(constraints ?? []);
+            foreach (var constraint in (constraints ?? []).Where(c => c is not LevelTile))
             {
                 solver.Assert(Translate(constraint) ?? context.MkFalse());
             }
@@ -219,7 +239,7 @@ public sealed class TileSpace : IDisposable
                 }
 
                 var choice = Read(outcome.Model!);
-                found.Add(choice);
+                found.Add(pins.Count == 0 ? choice : choice.WithLevelPins(pins));
                 solver.Assert(context.MkNot(context.MkAnd(Fix(choice))));
             }
 
@@ -236,6 +256,9 @@ public sealed class TileSpace : IDisposable
 
     /// <summary>The loops whose tile order is free (the non-reduction ones); their positions are 0..Count-1.</summary>
     public ImmutableArray<string> OrderedLoopNames => [.. orderedLoops.Select(l => problem.Loops[l].Name)];
+
+    /// <summary>The storage levels above the operand storage whose tiles <see cref="LevelTile"/> constraints may pin, innermost first.</summary>
+    public ImmutableArray<string> LevelStorages => levelStorages;
 
     /// <summary>The storage nodes that have a double-buffering flag.</summary>
     public ImmutableArray<string> BufferedStorages => [.. doubleBuffer.Keys.Order(StringComparer.Ordinal)];
@@ -267,8 +290,21 @@ public sealed class TileSpace : IDisposable
             constraints.Add(new DoubleBuffer(storage, choice.DoubleBuffered.Contains(storage)));
         }
 
+        foreach (var pin in choice.LevelPins.IsDefault ? [] : choice.LevelPins)
+        {
+            constraints.Add(new LevelTile(pin.Storage, pin.Loop, pin.Multiple));
+        }
+
         return constraints.ToImmutable();
     }
+
+    // Whether a constraint names only what this space has: a loop, an ordered loop, a buffered storage, a tiled level.
+    private bool Applies(SearchConstraint constraint) => constraint is LevelTile level
+        ? levelStorages.Contains(level.Storage) && problem.Loops.Any(l => l.Name == level.Loop)
+        : Translate(constraint) is not null;
+
+    private static List<LevelPin> LevelPins(IEnumerable<SearchConstraint> constraints) =>
+        [.. constraints.OfType<LevelTile>().Select(level => level.Pin)];
 
     // A search constraint as a term over this space's variables; null when it names what this space lacks.
     private BoolExpr? Translate(SearchConstraint constraint)
