@@ -120,7 +120,7 @@ public class LevelTileSearchTests
             var choice = space.Sample(1, new Random(1), SearchConstraint.ParseAll(record.Choice, null).Value!).Choices[0];
             var mapping = Mapper.Complete(candidate, choice);
             Assert.That(record.ModelCycles, Is.EqualTo(mapping.Cost.Cycles), record.Tiles);
-            var inner = mapping.Loops.Select(l => l.Tile).ToArray();
+            var inner = mapping.Loops.Select(l => l.Role == Model.LoopRole.Reduction ? l.Intrinsic : l.Tile).ToArray();
             foreach (var level in mapping.Levels.Reverse())
             {
                 for (var l = 0; l < inner.Length; l++)

@@ -227,7 +227,8 @@ public class MapperLevelTests
     {
         var mapping = Map("gemm", "vnni-avx512", ("M", m), ("N", n), ("K", k));
         Assert.That(mapping.Levels.Select(l => l.Storage), Is.EqualTo(new[] { "l2", "l1d" }), "outermost first");
-        var register = mapping.Loops.Select(l => Math.Min(l.Tile, l.PaddedExtent)).ToArray();
+        // The inputs stream through the zmm registers one k step (4) at a time: L1 builds on that step for k, on the register block for m and n.
+        var register = mapping.Loops.Select(l => l.Role == Model.LoopRole.Reduction ? l.Intrinsic : Math.Min(l.Tile, l.PaddedExtent)).ToArray();
         var inner = register;
         foreach (var level in mapping.Levels.Reverse())
         {

@@ -56,6 +56,9 @@ public sealed class LayerTuner : IDisposable
 
     public Candidate? Default => defaultCandidate;
 
+    /// <summary>The measurer's lower bound for the default mapping's problem (<see cref="IMappingMeasurer.LowerBound"/>), if it knows one.</summary>
+    public double? Bound => defaultCandidate is null ? null : measurer.LowerBound(defaultCandidate.Mapping);
+
     public SearchCounters Counters { get; private set; } = SearchCounters.Zero;
 
     /// <summary>True when the last generation found no candidate it had not evaluated before: the space is spent.</summary>
@@ -548,7 +551,7 @@ public sealed class LayerTuner : IDisposable
         var levels = space.Space.LevelStorages;
         var level = random.Next(levels.Length);
         var l = random.Next(space.Space.LoopNames.Length);
-        var (values, current) = LevelMultiples(space, best?.Mapping, level, l);
+        var (values, current) = LevelMultiples(space, best, level, l);
         var at = current is { } now && random.NextDouble() < 0.5
             ? Math.Clamp(NearestIndex(values, now) + random.Next(-2, 3), 0, values.Length - 1)
             : random.Next(values.Length);
@@ -557,12 +560,13 @@ public sealed class LayerTuner : IDisposable
 
     // The multiples a level tile of loop l may take around a reference mapping (its tile inside that level), and the
     // reference's own multiple; without a reference, around the intrinsic's tile.
-    private static (ImmutableArray<int> Values, int? Current) LevelMultiples(ProblemSpace space, Model.Mapping? reference, int level, int l)
+    private static (ImmutableArray<int> Values, int? Current) LevelMultiples(ProblemSpace space, Candidate? candidate, int level, int l)
     {
         var loop = space.Space.LoopNames[l];
         var levels = space.Space.LevelStorages;
+        var reference = candidate?.Mapping;
         var inner = reference is null ? space.Candidate.Problem.Intrinsic[l]
-            : level == 0 ? reference.Loops[l].Tile : reference.TileAt(levels[level - 1], loop);
+            : level == 0 ? space.Candidate.LevelTiler.UnitTile(candidate!.Choice, l) : reference.TileAt(levels[level - 1], loop);
         var values = space.Candidate.LevelTiler.Multiples(l, inner);
         int? current = reference is null ? null : (reference.TileAt(levels[level], loop) + inner - 1) / inner;
         return (values, current);
@@ -590,7 +594,7 @@ public sealed class LayerTuner : IDisposable
             case LevelTile tile when space.Space.LevelStorages.IndexOf(tile.Storage) is var level and >= 0
                                      && space.Space.LoopNames.IndexOf(tile.Loop) is var l and >= 0:
                 {
-                    var (values, _) = LevelMultiples(space, Best?.Candidate.Mapping, level, l);
+                    var (values, _) = LevelMultiples(space, Best?.Candidate is { } b && b.Individual.Problem == space.Candidate.Key ? b : null, level, l);
                     var step = random.NextDouble() < 0.5 ? -1 : 1;
                     return tile with { Multiple = values[Math.Clamp(NearestIndex(values, tile.Multiple) + step, 0, values.Length - 1)] };
                 }

@@ -64,7 +64,9 @@ public sealed record TuningRecord(
     uint Seed,
     DateTimeOffset Time)
 {
-    public const int CurrentVersion = 1;
+    // 2: a choice may pin cache tiles (level(l2,k)=N), and the level tiler builds a loop streamed through a register
+    // file on its step, so a version-1 choice no longer names the mapping that was measured. Older lines are skipped.
+    public const int CurrentVersion = 2;
 
     public bool Matches(LayerIdentity identity)
     {

@@ -26,6 +26,7 @@ public sealed class LevelTiler
     private readonly ImmutableArray<Resident> residents;
     private readonly ImmutableArray<StorageNode> levels;
     private readonly ImmutableDictionary<string, (double Bandwidth, double Latency)> fill;
+    private readonly ImmutableDictionary<int, int> streamed;
 
     /// <param name="operandResidents">The problem's residents at its operand storage (<see cref="Footprints.Residents"/>).</param>
     public LevelTiler(MappingProblem problem, ImmutableArray<Resident> operandResidents)
@@ -33,6 +34,7 @@ public sealed class LevelTiler
         this.problem = problem;
         levels = OuterLevels(problem);
         residents = ElementResidents(problem, operandResidents);
+        streamed = StreamedLoops(operandResidents);
         var queries = new AcgQueries(problem.Graph);
         fill = levels.ToImmutableDictionary(
             level => level.Name,
@@ -109,8 +111,9 @@ public sealed class LevelTiler
 
     private (ImmutableArray<TileLevel> Levels, List<LevelPin> Effective, bool Fit) Tile(TileChoice inner)
     {
-        var tiles = Enumerable.Range(0, problem.Loops.Length)
-            .Select(l => Math.Min(inner.Blocks[l] * problem.Intrinsic[l], problem.PaddedExtents[l])).ToArray();
+        // A loop whose inputs stream through a register file a step at a time holds no data there beyond the step: the
+        // level above tiles it in steps, whatever the register tile (which only says how long accumulators stay).
+        var tiles = Enumerable.Range(0, problem.Loops.Length).Select(l => UnitTile(inner, l)).ToArray();
         var pins = inner.LevelPins.IsDefault ? [] : inner.LevelPins;
         var effective = new List<LevelPin>();
         var fit = true;
@@ -193,6 +196,13 @@ public sealed class LevelTiler
         return ([.. chosen], effective, fit);
     }
 
+    /// <summary>The tile of <paramref name="loop"/> the innermost outer level builds on: a streamed loop's step, else the choice's tile.</summary>
+    public int UnitTile(TileChoice choice, int loop)
+    {
+        ArgumentNullException.ThrowIfNull(choice);
+        return Math.Min(streamed.TryGetValue(loop, out var step) ? step : choice.Blocks[loop] * problem.Intrinsic[loop], problem.PaddedExtents[loop]);
+    }
+
     /// <summary>
     /// The multiples a pin of <paramref name="loop"/> at a level may usefully take when the tile inside is
     /// <paramref name="innerTile"/>: the balanced ones, ⌈units/k⌉ for every trip count k, smallest first.
@@ -242,8 +252,23 @@ public sealed class LevelTiler
         return (footprint, traffic, transfers);
     }
 
+    /// <summary>
+    /// The operand residents as the innermost outer level sees them: plain elements, with a loop streamed through a register
+    /// file counting one step (the tile the level above must hold at least).
+    /// </summary>
+    internal static ImmutableArray<Resident> InnermostResidents(MappingProblem problem, ImmutableArray<Resident> operandResidents)
+    {
+        var steps = StreamedLoops(operandResidents);
+        return [.. ElementResidents(problem, operandResidents).Select(r => r with { StepLoops = steps })];
+    }
+
+    // Loops the inputs stream through a register file one step at a time, with the step's iterations.
+    private static ImmutableDictionary<int, int> StreamedLoops(ImmutableArray<Resident> operandResidents) =>
+        operandResidents.Where(r => !r.IsOutput).SelectMany(r => r.StepLoops)
+            .GroupBy(p => p.Key).ToImmutableDictionary(g => g.Key, g => g.Max(p => p.Value));
+
     // Caches and scratchpads above the operand storage hold plain elements: every dimension counts its index range.
-    internal static ImmutableArray<Resident> ElementResidents(MappingProblem problem, ImmutableArray<Resident> operandResidents) =>
+    private static ImmutableArray<Resident> ElementResidents(MappingProblem problem, ImmutableArray<Resident> operandResidents) =>
     [
         .. operandResidents.Select(r => r with
         {

@@ -35,6 +35,11 @@ public sealed class TileSpace : IDisposable
     private readonly SmtDump? dump;
     private readonly ImmutableArray<string> levelStorages;
 
+    // Every term made after construction, held until Dispose. A .NET Z3 object releases its node from a finalizer, at a
+    // time the garbage collector picks; Z3 then recycles the node's id for the next term it makes, and ids steer the
+    // solver's choices. Holding them makes the same calls give the same models, run after run in one process.
+    private readonly List<Z3Object> retained = [];
+
     public TileSpace(MappingProblem problem, ImmutableArray<Resident> residents, int timeoutMs, SmtDump? dump, uint seed)
     {
         this.problem = problem;
@@ -117,9 +122,9 @@ public sealed class TileSpace : IDisposable
                 context.MkBoolConst($"capacity of {group.Key}"));
         }
 
-        // Every outer level's tile is a multiple of the innermost one, so the innermost tile, as plain elements, must
-        // fit each of them (a cache within its share); otherwise no level tiling exists around it.
-        var elements = LevelTiler.ElementResidents(problem, residents);
+        // Every outer level's tile is a multiple of the innermost one, so the innermost tile, as plain elements (a loop
+        // streamed through a register file counting one step), must fit each of them (a cache within its share).
+        var elements = LevelTiler.InnermostResidents(problem, residents);
         foreach (var level in LevelTiler.OuterLevels(problem))
         {
             ArithExpr bytes = context.MkInt(0);
@@ -188,8 +193,8 @@ public sealed class TileSpace : IDisposable
             var literals = new BoolExpr[solved.Count];
             for (var i = 0; i < solved.Count; i++)
             {
-                literals[i] = context.MkBoolConst($"search constraint {i}: {solved[i]}");
-                solver.Assert(context.MkImplies(literals[i], Translate(solved[i])!));
+                literals[i] = Keep(context.MkBoolConst($"search constraint {i}: {solved[i]}"));
+                solver.Assert(Keep(context.MkImplies(literals[i], Translate(solved[i])!)));
             }
 
             var outcome = Check(literals);
@@ -227,7 +232,7 @@ public sealed class TileSpace : IDisposable
             var pins = LevelPins(constraints ?? []);
             foreach (var constraint in (constraints ?? []).Where(c => c is not LevelTile))
             {
-                solver.Assert(Translate(constraint) ?? context.MkFalse());
+                solver.Assert(Translate(constraint) ?? Keep(context.MkFalse()));
             }
 
             while (found.Count < limit)
@@ -240,7 +245,7 @@ public sealed class TileSpace : IDisposable
 
                 var choice = Read(outcome.Model!);
                 found.Add(pins.Count == 0 ? choice : choice.WithLevelPins(pins));
-                solver.Assert(context.MkNot(context.MkAnd(Fix(choice))));
+                solver.Assert(Keep(context.MkNot(Keep(context.MkAnd(Fix(choice))))));
             }
 
             return (found, Check().IsUnsat);
@@ -315,24 +320,24 @@ public sealed class TileSpace : IDisposable
         {
             case TileBlocks tile when LoopIndex(tile.Loop) is var l and >= 0:
                 return tile.IsFixed
-                    ? context.MkEq(blocks[l], context.MkInt(tile.Min))
-                    : context.MkAnd(context.MkGe(blocks[l], context.MkInt(tile.Min)), context.MkLe(blocks[l], context.MkInt(tile.Max)));
+                    ? Keep(context.MkEq(blocks[l], Keep(context.MkInt(tile.Min))))
+                    : Keep(context.MkAnd(Keep(context.MkGe(blocks[l], Keep(context.MkInt(tile.Min)))), Keep(context.MkLe(blocks[l], Keep(context.MkInt(tile.Max))))));
             case LoopPosition position when OrderIndex(position.Loop) is var p and >= 0:
-                return context.MkEq(positions[p], context.MkInt(position.Position));
+                return Keep(context.MkEq(positions[p], Keep(context.MkInt(position.Position))));
             case LoopBefore before when LoopIndex(before.Outer) >= 0 && LoopIndex(before.Inner) >= 0:
                 {
                     var (outer, inner) = (OrderIndex(before.Outer), OrderIndex(before.Inner));
                     // Reduction loops are always innermost, after every ordered loop.
                     return (outer, inner) switch
                     {
-                        ( >= 0, >= 0) => context.MkLt(positions[outer], positions[inner]),
-                        ( >= 0, < 0) => context.MkTrue(),
-                        _ => context.MkFalse(),
+                        ( >= 0, >= 0) => Keep(context.MkLt(positions[outer], positions[inner])),
+                        ( >= 0, < 0) => Keep(context.MkTrue()),
+                        _ => Keep(context.MkFalse()),
                     };
                 }
 
             case DoubleBuffer buffer when doubleBuffer.TryGetValue(buffer.Storage, out var flag):
-                return buffer.Enabled ? flag : context.MkNot(flag);
+                return buffer.Enabled ? flag : Keep(context.MkNot(flag));
             default:
                 return null;
         }
@@ -348,7 +353,7 @@ public sealed class TileSpace : IDisposable
                 if (random.NextDouble() < 0.6)
                 {
                     var values = candidates[l];
-                    hints.Add(context.MkGe(blocks[l], context.MkInt(values[random.Next(values.Length)])));
+                    hints.Add(Keep(context.MkGe(blocks[l], Keep(context.MkInt(values[random.Next(values.Length)])))));
                 }
             }
 
@@ -356,7 +361,7 @@ public sealed class TileSpace : IDisposable
             {
                 if (random.NextDouble() < 0.5)
                 {
-                    hints.Add(random.NextDouble() < 0.7 ? flag : context.MkNot(flag));
+                    hints.Add(random.NextDouble() < 0.7 ? flag : Keep(context.MkNot(flag)));
                 }
             }
 
@@ -372,7 +377,7 @@ public sealed class TileSpace : IDisposable
 
             var choice = Read(outcome.Model!);
             found.Add(choice);
-            solver.Assert(context.MkNot(context.MkAnd(Fix(choice))));
+            solver.Assert(Keep(context.MkNot(Keep(context.MkAnd(Fix(choice))))));
         }
     }
 
@@ -407,18 +412,18 @@ public sealed class TileSpace : IDisposable
         var fixes = new List<BoolExpr>();
         for (var l = 0; l < blocks.Length; l++)
         {
-            fixes.Add(context.MkEq(blocks[l], context.MkInt(choice.Blocks[l])));
+            fixes.Add(Keep(context.MkEq(blocks[l], Keep(context.MkInt(choice.Blocks[l])))));
         }
 
         var nonReduction = choice.Order.Where(l => problem.Roles[l] != LoopRole.Reduction).ToList();
         for (var p = 0; p < positions.Length; p++)
         {
-            fixes.Add(context.MkEq(positions[p], context.MkInt(nonReduction.IndexOf(orderedLoops[p]))));
+            fixes.Add(Keep(context.MkEq(positions[p], Keep(context.MkInt(nonReduction.IndexOf(orderedLoops[p]))))));
         }
 
         foreach (var (storage, flag) in orderedBuffers)
         {
-            fixes.Add(choice.DoubleBuffered.Contains(storage) ? flag : context.MkNot(flag));
+            fixes.Add(choice.DoubleBuffered.Contains(storage) ? flag : Keep(context.MkNot(flag)));
         }
 
         return [.. fixes];
@@ -461,17 +466,31 @@ public sealed class TileSpace : IDisposable
     private SolverOutcome Check(params BoolExpr[] assumptions)
     {
         dump?.Write(solver, problem.Instance.Name);
-        return solver.CheckWithTimeout(timeoutMs, assumptions);
+        var outcome = solver.CheckWithTimeout(timeoutMs, assumptions);
+        if (outcome.Model is { } model)
+        {
+            retained.Add(model);
+        }
+
+        retained.AddRange(outcome.UnsatCore);
+        return outcome;
+    }
+
+    private T Keep<T>(T term)
+        where T : Z3Object
+    {
+        retained.Add(term);
+        return term;
     }
 
     private TileChoice Read(Microsoft.Z3.Model model)
     {
-        var values = blocks.Select(b => ((IntNum)model.Evaluate(b, true)).Int).ToImmutableArray();
+        var values = blocks.Select(b => ((IntNum)Keep(model.Evaluate(b, true))).Int).ToImmutableArray();
         var order = orderedLoops
-            .OrderBy(l => ((IntNum)model.Evaluate(positions[orderedLoops.IndexOf(l)], true)).Int)
+            .OrderBy(l => ((IntNum)Keep(model.Evaluate(positions[orderedLoops.IndexOf(l)], true))).Int)
             .Concat(Enumerable.Range(0, blocks.Length).Where(l => problem.Roles[l] == LoopRole.Reduction))
             .ToImmutableArray();
-        var buffered = doubleBuffer.Where(p => model.Evaluate(p.Value, true).IsTrue).Select(p => p.Key).ToImmutableHashSet();
+        var buffered = doubleBuffer.Where(p => Keep(model.Evaluate(p.Value, true)).IsTrue).Select(p => p.Key).ToImmutableHashSet();
         return new TileChoice(values, order, buffered);
     }
 
@@ -530,6 +549,7 @@ public sealed class TileSpace : IDisposable
 
     public void Dispose()
     {
+        retained.Clear();
         solver.Dispose();
         context.Dispose();
     }
