@@ -88,6 +88,12 @@ public interface IMappingMeasurer
     bool Deterministic => true;
 
     Measurement Measure(Model.Mapping mapping, CancellationToken cancellation);
+
+    /// <summary>
+    /// The least cost any tiling of <paramref name="mapping"/>'s problem could measure (a hardware bound, in the same units),
+    /// when the measurer knows one: what is left between it and the best found is all a search could still gain.
+    /// </summary>
+    double? LowerBound(Model.Mapping mapping) => null;
 }
 
 /// <summary>A measured cost (lower is better), or why there is none.</summary>

@@ -338,6 +338,7 @@ public static class TuneCommand
                     bestCost = t.Best?.Measured,
                     bestTrial = t.Best?.Number,
                     speedup = t.DefaultCost is { } d && t.Best?.Measured is { } b && b > 0 ? d / b : (double?)null,
+                    bound = t.Bound,
                     problem = t.Best?.Candidate.Individual.Problem,
                     tiles = t.Best?.Candidate.DescribeTiles(),
                     constraints = t.Best?.Candidate.Individual.Constraints.Select(x => x.ToString()).ToArray(),
@@ -352,12 +353,17 @@ public static class TuneCommand
         }
 
         var o = context.Out;
-        o.WriteLine(string.Create(c, $"{"layer",-14} {"default",12} {"tuned",12} {"speedup",8} {"trials",7} {"gens",5} {"repaired",9} {"dropped",8}  tuned mapping"));
+        // A bound (where the measurer knows one) says how much any mapping could still gain: tuned/bound near 1 is done.
+        var bounded = tuners.Any(t => t.Bound is not null);
+        var boundHeader = bounded ? string.Create(c, $" {"bound",12} {"tuned/bound",11}") : "";
+        o.WriteLine(string.Create(c, $"{"layer",-14} {"default",12} {"tuned",12} {"speedup",8}{boundHeader} {"trials",7} {"gens",5} {"repaired",9} {"dropped",8}  tuned mapping"));
         foreach (var t in tuners)
         {
             var speedup = t.DefaultCost is { } d && t.Best?.Measured is { } b && b > 0 ? string.Create(c, $"{d / b:F2}x") : "-";
+            var bound = !bounded ? ""
+                : t.Bound is { } limit && t.Best?.Measured is { } best ? string.Create(c, $" {limit,12:F0} {best / limit,11:F3}") : string.Create(c, $" {"-",12} {"-",11}");
             o.WriteLine(string.Create(c,
-                $"{t.Name,-14} {t.DefaultCost,12:F0} {t.Best?.Measured,12:F0} {speedup,8} {t.Trials,7} {t.Generation,5} {t.Counters.Repaired,9} {t.Counters.Dropped,8}  {t.Best?.Candidate.DescribeTiles()}"));
+                $"{t.Name,-14} {t.DefaultCost,12:F0} {t.Best?.Measured,12:F0} {speedup,8}{bound} {t.Trials,7} {t.Generation,5} {t.Counters.Repaired,9} {t.Counters.Dropped,8}  {t.Best?.Candidate.DescribeTiles()}"));
         }
 
         o.WriteLine(string.Create(c, $"network: {totalDefault:F0} -> {totalBest:F0} ({(totalBest > 0 ? totalDefault / totalBest : 0):F2}x) in {network.Trials} trials, {elapsed.TotalSeconds:F1} s; {tuners.FirstOrDefault()?.Engine}"));
@@ -415,6 +421,8 @@ public static class TuneCommand
                 ? Measurement.Of(result.Statistics.TotalCycles)
                 : Measurement.Failed("simulation: " + (result.Issues.FirstOrDefault(i => i.IsError)?.Message ?? "did not finish"));
         }
+
+        public double? LowerBound(Covenant.Mapping.Model.Mapping mapping) => VtaBounds.Of(mapping, config).Cycles;
     }
 
     /// <summary>
