@@ -279,6 +279,7 @@ public static class VnniCEmitter
                 VnniVectorOp.Dpbusd => $"{D()} = {p}dpbusd_epi32({D()}, {A()}, {B()});",
                 VnniVectorOp.Add => $"{D()} = {p}add_epi32({A()}, {B()});",
                 VnniVectorOp.Max => $"{D()} = {p}max_epi32({A()}, {B()});",
+                VnniVectorOp.Xor => $"{D()} = {p}xor_epi32({A()}, {B()});",
                 VnniVectorOp.Min => $"{D()} = {p}min_epi32({A()}, {B()});",
                 VnniVectorOp.ShiftRight => string.Create(CultureInfo.InvariantCulture, $"{D()} = {p}srai_epi32({A()}, {op.Immediate});"),
                 VnniVectorOp.Store32 when full => Wide

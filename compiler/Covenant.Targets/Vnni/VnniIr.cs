@@ -199,6 +199,9 @@ public enum VnniVectorOp
     /// <summary><c>d = max(a, b)</c> signed (vpmaxsd).</summary>
     Max,
 
+    /// <summary><c>d = a ^ b</c> (vpxord): flips the sign bit of each byte of a broadcast signed A, i8 into u8 + 128.</summary>
+    Xor,
+
     /// <summary><c>d = min(a, b)</c> signed (vpminsd).</summary>
     Min,
 

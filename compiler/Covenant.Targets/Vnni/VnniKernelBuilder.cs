@@ -34,6 +34,7 @@ public static class VnniKernelBuilder
         private int variables;
         private int registers;
         private int aPrime;
+        private bool readsA;
         private int bPacked;
         private int compensation = -1;
         private int initial = -1;
@@ -60,7 +61,8 @@ public static class VnniKernelBuilder
 
             var output = plan.Instance.Tensors.First(t => t.Name == plan.Output);
             tensorBuffers[output.Name] = AddBuffer(output.Name, TypeOf(output.ElementType), output.ElementCount, VnniBufferKind.Output, output.Name);
-            aPrime = AddBuffer("a_prime", VnniScalarType.U8, gemm.APrimeLength, VnniBufferKind.Scratch, null);
+            readsA = ReadsADirectly();
+            aPrime = readsA ? tensorBuffers[gemm.A.Name] : AddBuffer("a_prime", VnniScalarType.U8, gemm.APrimeLength, VnniBufferKind.Scratch, null);
             bPacked = AddBuffer("b_packed", VnniScalarType.I8, gemm.OuterCount * plan.PaddedN * gemm.Groups * 4, VnniBufferKind.Persistent, null);
             if (gemm.Compensate)
             {
@@ -99,7 +101,7 @@ public static class VnniKernelBuilder
             leading = gemm.Epilogue.TakeWhile(step => step.Op == EpilogueOp.Add && (step.Tensor is null
                 || gemm.EpilogueTensors.First(t => t.Name == step.Tensor) is var t && !rowTables.ContainsKey(t.Name))).Count();
             // One parallel region per run: the preparation, a barrier, then the tiles (one thread wake-up, not three).
-            var run = new List<VnniStmt> { PrepareA() };
+            var run = readsA ? [] : new List<VnniStmt> { PrepareA() };
             if (gemm.Compensate || leading > 0)
             {
                 initial = AddBuffer("initial", VnniScalarType.I32, gemm.OuterCount * plan.PaddedN, VnniBufferKind.Scratch, null);
@@ -252,6 +254,32 @@ public static class VnniKernelBuilder
         }
 
         // ---- run: A -> A' -------------------------------------------------------------------------------------
+
+        // When A' would be A itself (no padding, the same layout: a GEMM's or a 1x1 stride-1 convolution's activations,
+        // K a multiple of 4), the kernel broadcasts from A and flips each byte's sign bit in the register (i8 x + 128 =
+        // u8 x ^ 0x80), instead of a pass over all of A on every run.
+        private bool ReadsADirectly()
+        {
+            if (gemm.AMode != VnniAMode.Direct || gemm.APrimeLength != gemm.A.ElementCount)
+            {
+                return false;
+            }
+
+            var dims = gemm.APrimeDims;
+            long stride = 1;
+            for (var i = dims.Length - 1; i >= 0; i--)
+            {
+                var dim = dims[i];
+                if (dim.ValidFrom != 0 || dim.ValidTo != dim.Extent || dim.SourceFirst != 0 || dim.SourceStride != stride)
+                {
+                    return false;
+                }
+
+                stride *= dim.Extent;
+            }
+
+            return true;
+        }
 
         private VnniStmt PrepareA() => gemm.AMode == VnniAMode.Direct ? PrepareDirect() : PrepareIm2col();
 
@@ -602,9 +630,21 @@ public static class VnniKernelBuilder
             }
 
             var broadcast = Reg($"a{tag}");
+            VnniVReg? signs = null;
+            if (readsA && gemm.Compensate)
+            {
+                signs = Reg($"signs{tag}");
+                body.Add(new VnniVector(VnniVectorOp.Set1, signs, Scalar: unchecked((int)0x80808080u)));
+            }
+
             for (var i = 0; i < mr; i++)
             {
                 loop.Add(new VnniVector(VnniVectorOp.Broadcast, broadcast, Buffer: aPrime, Index: new VnniVarRef(rowA[i]) + ko));
+                if (signs is not null)
+                {
+                    loop.Add(new VnniVector(VnniVectorOp.Xor, broadcast, broadcast, signs));
+                }
+
                 for (var v = 0; v < nr; v++)
                 {
                     loop.Add(new VnniVector(VnniVectorOp.Dpbusd, accumulators[i, v], broadcast, bVectors[v]));

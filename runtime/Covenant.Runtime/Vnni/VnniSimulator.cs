@@ -240,6 +240,7 @@ public sealed class VnniSimulator
             },
             VnniVectorOp.Add => frame => Lanewise(frame, d, a, b, static (x, y) => unchecked(x + y)),
             VnniVectorOp.Max => frame => Lanewise(frame, d, a, b, Math.Max),
+            VnniVectorOp.Xor => frame => Lanewise(frame, d, a, b, static (x, y) => x ^ y),
             VnniVectorOp.Min => frame => Lanewise(frame, d, a, b, Math.Min),
             VnniVectorOp.ShiftRight => frame =>
             {
