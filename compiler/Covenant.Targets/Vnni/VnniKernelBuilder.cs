@@ -10,7 +10,8 @@ namespace Covenant.Targets.Vnni;
 /// <item><c>init</c>: the offset tables (A' and output offset of every row, A' offset of every reduction group).</item>
 /// <item><c>pack</c>: B into the vpdpbusd layout [outer][panel][group][NR][lanes][4] (zero-padded), and, for signed A,
 /// the compensation -128 x the column sums of B.</item>
-/// <item><c>run</c>: A into A' (u8, padded), then the tiled GEMM over the threads: per tile (outer, row block, column
+/// <item><c>run</c>: A into A' (u8, padded; skipped where A' would be A itself, which the kernel then reads in place,
+/// flipping sign bits in the register), then the tiled GEMM over the threads: per tile (outer, row block, column
 /// block), per KC block, per register block: MR x NR accumulators, a loop over the groups (NR vector loads of B,
 /// MR broadcasts of A, MR x NR vpdpbusd), then the rest of the fused epilogue and the (narrowing, masked) store.
 /// The accumulators start from a per-column vector holding the compensation and the epilogue's leading additions
