@@ -196,6 +196,40 @@ public class SearchTunerTests
         });
     }
 
+    // A wall clock with lucky readings: every third reading is half the cost model's cycles.
+    private sealed class LuckyClock : IMappingMeasurer
+    {
+        public int Calls { get; private set; }
+
+        public string Engine => "a lucky clock";
+
+        public bool Deterministic => false;
+
+        public Measurement Measure(Mapping.Model.Mapping mapping, CancellationToken cancellation) =>
+            Measurement.Of(mapping.Cost.Cycles * (++Calls % 3 == 0 ? 0.5 : 1));
+    }
+
+    [Test]
+    public void ANoisyNewBestIsConfirmedByASecondReading()
+    {
+        var clock = new LuckyClock();
+        var created = LayerTuner.Create(Identity("c14"), SearchConstraintTests.Instance("conv2d", Conv14), SearchConstraintTests.Arch("vta"),
+            clock, SearchOptions.Default with { Seed = 3, Population = 12 });
+        using var tuner = created.Value!;
+        var trials = new List<Trial>();
+        for (var step = 0; step < 5; step++)
+        {
+            trials.AddRange(tuner.Step(4, CancellationToken.None));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(clock.Calls, Is.GreaterThan(trials.Count + 1), "new bests were read again");
+            Assert.That(trials.Any(t => t.Measured < t.Candidate.Mapping.Cost.Cycles), Is.True, "some lucky readings stand for trials that did not become the best");
+            Assert.That(tuner.Best!.Measured, Is.EqualTo(tuner.Best.Candidate.Mapping.Cost.Cycles), "the best is never a lucky reading alone");
+        });
+    }
+
     [Test]
     public void EveryCandidateOfEveryGenerationIsValid()
     {
