@@ -222,9 +222,15 @@ public static class Mapper
 
         using var space = candidate.CreateSpace(options.SolverTimeoutMs, dump, options.Seed);
         var sample = space.Sample(1, new Random((int)options.Seed), pinned.Constraints);
-        return sample.Satisfiable
-            ? (Complete(candidate, sample.Choices[0]), "")
-            : (null, sample.Describe());
+        if (!sample.Satisfiable)
+        {
+            return (null, sample.Describe());
+        }
+
+        // Cache-tile pins are checked after the solver: one that no longer fits its level makes the record stale too.
+        return candidate.LevelTiler.Normalize(sample.Choices[0]) is { } choice
+            ? (Complete(candidate, choice), "")
+            : (null, "a pinned cache tile (level(...)) no longer fits its level");
     }
 
     private const int MaxRefinementSteps = 200;

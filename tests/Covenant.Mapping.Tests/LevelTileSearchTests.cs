@@ -66,6 +66,35 @@ public class LevelTileSearchTests
     }
 
     [Test]
+    public void ARecordWhosePinnedCacheTileNoLongerFitsIsStale()
+    {
+        var instance = MapperTests.Instance("gemm", ("M", 384), ("N", 1024), ("K", 1024));
+        var arch = MapperTests.Arch("vnni-avx512");
+        var candidate = Mapper.Candidates(instance, arch).Value![0];
+        using var space = candidate.CreateSpace(5_000, null, 1);
+        var choice = space.Sample(1, new Random(4))[0];
+        var fixedChoice = space.ConstraintsOf(choice);
+
+        Model.Mapping Pinned(LevelTile[] pins, out string warnings)
+        {
+            var result = Mapper.Map(instance, arch, MapperOptions.Default with { Pinned = new PinnedMapping(candidate.Key, [.. fixedChoice, .. pins], "test.jsonl") });
+            warnings = string.Join("\n", result.Diagnostics.Select(d => d.ToString()));
+            return result.Value!;
+        }
+
+        var fits = Pinned([new LevelTile("l2", "k", 2)], out var none);
+        Assert.That(none, Is.Empty);
+        Assert.That(fits.TileAt("l2", "k"), Is.EqualTo(2 * fits.TileAt("l1d", "k")), "a pin that fits is honoured");
+
+        var stale = Pinned([new LevelTile("l1d", "m", 1000), new LevelTile("l1d", "n", 1000), new LevelTile("l1d", "k", 1000)], out var warning);
+        Assert.Multiple(() =>
+        {
+            Assert.That(warning, Does.Contain(SearchDiagnostics.PinnedDoesNotApply.Id).And.Contain("no longer fits"));
+            Assert.That(stale.Loops.Select(l => l.Tile), Is.EqualTo(Mapper.Map(instance, arch).Value!.Loops.Select(l => l.Tile)), "and the default mapping is used");
+        });
+    }
+
+    [Test]
     public void ALevelTheSpaceDoesNotTileIsInapplicable()
     {
         var candidate = Gemm(64, 64, 64);

@@ -12,9 +12,10 @@ namespace Covenant.Mapping.Space;
 /// CPU's L2 and L1 above its register file, a GPU's shared memory above its registers). The Z3 model chooses
 /// the innermost tile (at the operand storage); each outer level, from the inside out, then takes a tile that
 /// is a whole multiple of the level inside it, holds the full tiles of every operand within its capacity, and
-/// moves the least data over the edge that fills it. The search is greedy over the balanced multiples of the
-/// inner tile, one loop a step at a time, so it is bounded and deterministic; the cost is the same traffic
-/// arithmetic as <see cref="CostModel"/>'s.
+/// moves the least data over the edge that fills it. A loop whose inputs stream through a register file counts one
+/// step as the tile inside, and a choice's <see cref="TileChoice.LevelPins"/> fix the loops the tuner chose. The
+/// search is greedy over the balanced multiples of the inner tile, one loop a step at a time, so it is bounded and
+/// deterministic; the cost is the same traffic arithmetic as <see cref="CostModel"/>'s.
 /// </summary>
 public sealed class LevelTiler
 {
