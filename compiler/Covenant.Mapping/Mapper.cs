@@ -60,7 +60,7 @@ public sealed record MappingCandidate(MappingProblem Problem, ImmutableArray<Epi
 
     public CostModel CreateCostModel() => new(Problem, Residents, EpilogueInterval);
 
-    public TileSpace CreateSpace(int timeoutMs, SmtDump? dump, uint seed) => new(Problem, Residents, timeoutMs, dump, seed);
+    public TileSpace CreateSpace(int timeoutMs, SmtDump? dump, uint seed) => new(Problem, Residents, LevelTiler, timeoutMs, dump, seed);
 }
 
 /// <summary>

@@ -257,11 +257,7 @@ public sealed class LevelTiler
     /// The operand residents as the innermost outer level sees them: plain elements, with a loop streamed through a register
     /// file counting one step (the tile the level above must hold at least).
     /// </summary>
-    internal static ImmutableArray<Resident> InnermostResidents(MappingProblem problem, ImmutableArray<Resident> operandResidents)
-    {
-        var steps = StreamedLoops(operandResidents);
-        return [.. ElementResidents(problem, operandResidents).Select(r => r with { StepLoops = steps })];
-    }
+    public ImmutableArray<Resident> InnermostResidents => [.. residents.Select(r => r with { StepLoops = streamed })];
 
     // Loops the inputs stream through a register file one step at a time, with the step's iterations.
     private static ImmutableDictionary<int, int> StreamedLoops(ImmutableArray<Resident> operandResidents) =>

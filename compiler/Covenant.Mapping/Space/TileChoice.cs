@@ -18,11 +18,15 @@ public sealed record TileChoice(ImmutableArray<int> Blocks, ImmutableArray<int> 
     public string Key => $"{string.Join(",", Blocks)}|{string.Join(",", Order)}|{string.Join(",", DoubleBuffered.Order(StringComparer.Ordinal))}"
         + (LevelPins.IsDefaultOrEmpty ? "" : "|" + string.Join(",", LevelPins.Select(p => p.ToString())));
 
-    /// <summary>This choice with <paramref name="pins"/> as its level pins, put in their canonical order.</summary>
-    public TileChoice WithLevelPins(IEnumerable<LevelPin> pins) => this with
+    /// <summary>This choice with <paramref name="pins"/> as its level pins, put in their canonical order (itself when neither has any).</summary>
+    public TileChoice WithLevelPins(IReadOnlyCollection<LevelPin> pins)
     {
-        LevelPins = [.. pins.OrderBy(p => p.Storage, StringComparer.Ordinal).ThenBy(p => p.Loop, StringComparer.Ordinal)],
-    };
+        ArgumentNullException.ThrowIfNull(pins);
+        return pins.Count == 0 && LevelPins.IsDefaultOrEmpty ? this : this with
+        {
+            LevelPins = [.. pins.OrderBy(p => p.Storage, StringComparer.Ordinal).ThenBy(p => p.Loop, StringComparer.Ordinal)],
+        };
+    }
 }
 
 /// <summary>At storage level <paramref name="Storage"/>, loop <paramref name="Loop"/>'s tile is <paramref name="Multiple"/> times the tile of the level inside it (capped at the loop's extent).</summary>

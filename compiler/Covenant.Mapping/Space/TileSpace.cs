@@ -40,8 +40,10 @@ public sealed class TileSpace : IDisposable
     // solver's choices. Holding them makes the same calls give the same models, run after run in one process.
     private readonly List<Z3Object> retained = [];
 
-    public TileSpace(MappingProblem problem, ImmutableArray<Resident> residents, int timeoutMs, SmtDump? dump, uint seed)
+    /// <param name="levelTiler">The problem's outer storage levels: the innermost tile must fit each of them.</param>
+    public TileSpace(MappingProblem problem, ImmutableArray<Resident> residents, LevelTiler levelTiler, int timeoutMs, SmtDump? dump, uint seed)
     {
+        ArgumentNullException.ThrowIfNull(levelTiler);
         this.problem = problem;
         this.timeoutMs = timeoutMs;
         this.dump = dump;
@@ -124,8 +126,8 @@ public sealed class TileSpace : IDisposable
 
         // Every outer level's tile is a multiple of the innermost one, so the innermost tile, as plain elements (a loop
         // streamed through a register file counting one step), must fit each of them (a cache within its share).
-        var elements = LevelTiler.InnermostResidents(problem, residents);
-        foreach (var level in LevelTiler.OuterLevels(problem))
+        var elements = levelTiler.InnermostResidents;
+        foreach (var level in levelTiler.Levels)
         {
             ArithExpr bytes = context.MkInt(0);
             foreach (var resident in elements)
@@ -139,7 +141,7 @@ public sealed class TileSpace : IDisposable
         doubleBuffer = buffers.ToImmutable();
         orderedBuffers = [.. doubleBuffer.OrderBy(p => p.Key, StringComparer.Ordinal)];
         storages = storageBuilder.ToImmutable();
-        levelStorages = [.. LevelTiler.OuterLevels(problem).Select(level => level.Name)];
+        levelStorages = [.. levelTiler.Levels.Select(level => level.Name)];
     }
 
     /// <summary>Checks that a concrete choice satisfies the model (it always should for sampled ones).</summary>
@@ -177,15 +179,18 @@ public sealed class TileSpace : IDisposable
     {
         ArgumentNullException.ThrowIfNull(random);
         ArgumentNullException.ThrowIfNull(constraints);
-        var unknown = constraints.Where(c => !Applies(c)).ToImmutableArray();
+        // Level tiles are not solver variables: they ride along on every choice drawn, for the level tiler.
+        var pins = LevelPins(constraints);
+        var solved = constraints.Where(c => c is not LevelTile).ToList();
+        var terms = solved.Select(Translate).ToList();
+        var unknown = constraints.Where(c => c is LevelTile level
+            ? !levelStorages.Contains(level.Storage) || !problem.Loops.Any(l => l.Name == level.Loop)
+            : terms[solved.IndexOf(c)] is null).ToImmutableArray();
         if (!unknown.IsEmpty)
         {
             return new ConstrainedSample([], unknown, Inapplicable: true, Timeout: false);
         }
 
-        // Level tiles are not solver variables: they ride along on every choice drawn, for the level tiler.
-        var pins = LevelPins(constraints);
-        var solved = constraints.Where(c => c is not LevelTile).ToList();
         solver.Push();
         try
         {
@@ -194,7 +199,7 @@ public sealed class TileSpace : IDisposable
             for (var i = 0; i < solved.Count; i++)
             {
                 literals[i] = Keep(context.MkBoolConst($"search constraint {i}: {solved[i]}"));
-                solver.Assert(Keep(context.MkImplies(literals[i], Translate(solved[i])!)));
+                solver.Assert(Keep(context.MkImplies(literals[i], terms[i]!)));
             }
 
             var outcome = Check(literals);
@@ -244,7 +249,7 @@ public sealed class TileSpace : IDisposable
                 }
 
                 var choice = Read(outcome.Model!);
-                found.Add(pins.Count == 0 ? choice : choice.WithLevelPins(pins));
+                found.Add(choice.WithLevelPins(pins));
                 solver.Assert(Keep(context.MkNot(Keep(context.MkAnd(Fix(choice))))));
             }
 
@@ -302,11 +307,6 @@ public sealed class TileSpace : IDisposable
 
         return constraints.ToImmutable();
     }
-
-    // Whether a constraint names only what this space has: a loop, an ordered loop, a buffered storage, a tiled level.
-    private bool Applies(SearchConstraint constraint) => constraint is LevelTile level
-        ? levelStorages.Contains(level.Storage) && problem.Loops.Any(l => l.Name == level.Loop)
-        : Translate(constraint) is not null;
 
     private static List<LevelPin> LevelPins(IEnumerable<SearchConstraint> constraints) =>
         [.. constraints.OfType<LevelTile>().Select(level => level.Pin)];
