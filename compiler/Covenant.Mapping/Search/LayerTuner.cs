@@ -277,19 +277,18 @@ public sealed class LayerTuner : IDisposable
     {
         var predicted = Predict(candidate);
         var measurement = measurer.Measure(candidate.Mapping, cancellation);
-        if (isDefault && !measurer.Deterministic && !cancellation.IsCancellationRequested
-            && measurer.Measure(candidate.Mapping, cancellation) is { Cost: { } again } && !(measurement.Cost <= again))
-        {
-            measurement = Measurement.Of(again);
-        }
 
-        // A noisy reading that would become the best is read again and the slower kept: among hundreds of readings the
-        // luckiest wins otherwise, and the mapping it names is no faster when measured beside anything else.
-        if (!isDefault && !measurer.Deterministic && !cancellation.IsCancellationRequested
-            && measurement.Cost is { } first && Best?.Measured is { } best && first < best
+        // A noisy measurer is read a second time where one reading would mislead. The default, measured first and
+        // coldest, keeps the faster reading: every ratio is against it. A reading that would become the best keeps the
+        // slower: among hundreds of readings the luckiest wins otherwise, and the mapping it names is no faster when
+        // measured beside anything else.
+        var newBest = measurement.Cost is { } first && Best?.Measured is { } best && first < best;
+        if ((isDefault || newBest) && !measurer.Deterministic && !cancellation.IsCancellationRequested
             && measurer.Measure(candidate.Mapping, cancellation) is { Cost: { } second })
         {
-            measurement = Measurement.Of(Math.Max(first, second));
+            measurement = isDefault
+                ? (measurement.Cost <= second ? measurement : Measurement.Of(second))
+                : Measurement.Of(Math.Max(measurement.Cost!.Value, second));
         }
 
         var trial = new Trial(Name, Trials + 1, Generation, candidate, measurement.Cost, measurement.Failure, predicted, isDefault, Resumed: false);
@@ -486,7 +485,7 @@ public sealed class LayerTuner : IDisposable
     private ImmutableArray<SearchConstraint> Mutate(ProblemSpace space, ImmutableArray<SearchConstraint> genes)
     {
         var roll = random.NextDouble();
-        var best = Best?.Candidate is { } b && b.Individual.Problem == space.Candidate.Key ? b : null;
+        var best = BestOf(space);
         if (roll < 0.2 && best is not null)
         {
             // Exploit: pin the best choice's variables but one or two; the solver varies those.
@@ -554,6 +553,9 @@ public sealed class LayerTuner : IDisposable
             : new DoubleBuffer(buffered[random.Next(buffered.Length)], random.NextDouble() < 0.6);
     }
 
+    // The best measured candidate, when it belongs to this problem's space.
+    private Candidate? BestOf(ProblemSpace space) => Best?.Candidate is { } best && best.Individual.Problem == space.Candidate.Key ? best : null;
+
     // A cache (or shared-memory) tile: some loop's multiple of the tile inside it, near the best mapping's half the time.
     private LevelTile RandomLevelGene(ProblemSpace space, Candidate? best)
     {
@@ -571,14 +573,16 @@ public sealed class LayerTuner : IDisposable
     // reference's own multiple; without a reference, around the intrinsic's tile.
     private static (ImmutableArray<int> Values, int? Current) LevelMultiples(ProblemSpace space, Candidate? candidate, int level, int l)
     {
+        var tiler = space.Candidate.LevelTiler;
+        if (candidate is null)
+        {
+            return (tiler.Multiples(l, space.Candidate.Problem.Intrinsic[l]), null);
+        }
+
         var loop = space.Space.LoopNames[l];
         var levels = space.Space.LevelStorages;
-        var reference = candidate?.Mapping;
-        var inner = reference is null ? space.Candidate.Problem.Intrinsic[l]
-            : level == 0 ? space.Candidate.LevelTiler.UnitTile(candidate!.Choice, l) : reference.TileAt(levels[level - 1], loop);
-        var values = space.Candidate.LevelTiler.Multiples(l, inner);
-        int? current = reference is null ? null : (reference.TileAt(levels[level], loop) + inner - 1) / inner;
-        return (values, current);
+        var inner = level == 0 ? tiler.UnitTile(candidate.Choice, l) : candidate.Mapping.TileAt(levels[level - 1], loop);
+        return (tiler.Multiples(l, inner), (candidate.Mapping.TileAt(levels[level], loop) + inner - 1) / inner);
     }
 
     private SearchConstraint Change(ProblemSpace space, SearchConstraint gene)
@@ -603,7 +607,7 @@ public sealed class LayerTuner : IDisposable
             case LevelTile tile when space.Space.LevelStorages.IndexOf(tile.Storage) is var level and >= 0
                                      && space.Space.LoopNames.IndexOf(tile.Loop) is var l and >= 0:
                 {
-                    var (values, _) = LevelMultiples(space, Best?.Candidate is { } b && b.Individual.Problem == space.Candidate.Key ? b : null, level, l);
+                    var (values, _) = LevelMultiples(space, BestOf(space), level, l);
                     var step = random.NextDouble() < 0.5 ? -1 : 1;
                     return tile with { Multiple = values[Math.Clamp(NearestIndex(values, tile.Multiple) + step, 0, values.Length - 1)] };
                 }
