@@ -266,27 +266,13 @@ public static class VnniKernelBuilder
                 return false;
             }
 
-            var dims = gemm.APrimeDims;
-            long stride = 1;
-            for (var i = dims.Length - 1; i >= 0; i--)
-            {
-                var dim = dims[i];
-                if (dim.ValidFrom != 0 || dim.ValidTo != dim.Extent || dim.SourceFirst != 0 || dim.SourceStride != stride)
-                {
-                    return false;
-                }
-
-                stride *= dim.Extent;
-            }
-
-            return true;
+            var strides = APrimeStrides();
+            return gemm.APrimeDims.Select((dim, i) => dim.ValidFrom == 0 && dim.ValidTo == dim.Extent && dim.SourceFirst == 0 && dim.SourceStride == strides[i])
+                .All(same => same);
         }
 
-        private VnniStmt PrepareA() => gemm.AMode == VnniAMode.Direct ? PrepareDirect() : PrepareIm2col();
-
-        // Walks A' dimension by dimension: padding runs are filled with the zero byte, the valid range recurses, and
-        // the innermost dimension is one strided copy with the XOR that shifts i8 to u8.
-        private VnniStmt PrepareDirect()
+        // A' is dense, row-major over its dimensions.
+        private long[] APrimeStrides()
         {
             var dims = gemm.APrimeDims;
             var strides = new long[dims.Length];
@@ -297,6 +283,17 @@ public static class VnniKernelBuilder
                 stride *= dims[i].Extent;
             }
 
+            return strides;
+        }
+
+        private VnniStmt PrepareA() => gemm.AMode == VnniAMode.Direct ? PrepareDirect() : PrepareIm2col();
+
+        // Walks A' dimension by dimension: padding runs are filled with the zero byte, the valid range recurses, and
+        // the innermost dimension is one strided copy with the XOR that shifts i8 to u8.
+        private VnniStmt PrepareDirect()
+        {
+            var dims = gemm.APrimeDims;
+            var strides = APrimeStrides();
             var source = tensorBuffers[gemm.A.Name];
             var zero = gemm.ZeroByte;
             var xor = gemm.Compensate ? 0x80 : 0;
