@@ -153,10 +153,11 @@ public static class CompileCommands
         var output = new Option<string?>("--output", "-o") { Description = "Keep each layer's artifact under this directory." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per layer." };
+        var noRun = new Option<bool>("--no-run") { Description = "Compile every layer (and keep its artifact with -o) but do not run it." };
         var command = new Command("suite", "Compile and run every layer of a suite on one architecture; one row per layer " +
             $"(match, cycles, utilisation, compile time). Exit {Mismatch} if any layer mismatches, 1 if any fails to compile.")
         {
-            suite, arch, only, codelets, output, seed, json,
+            suite, arch, only, codelets, output, seed, json, noRun,
         };
         command.SetAction(parse =>
         {
@@ -201,6 +202,17 @@ public static class CompileCommands
                         if (!parse.GetValue(json))
                         {
                             context.Out.WriteLine($"{layer.Name,-34} {"error",-6}");
+                        }
+
+                        continue;
+                    }
+
+                    if (parse.GetValue(noRun))
+                    {
+                        rows.Add(new { name = layer.Name, compiled = true, compileSeconds = Math.Round(compileSeconds, 3) });
+                        if (!parse.GetValue(json))
+                        {
+                            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{layer.Name,-34} {"-",-6} {"",14} {"",7} {"",9} {compileSeconds,10:F2}"));
                         }
 
                         continue;
