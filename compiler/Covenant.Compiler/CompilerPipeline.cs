@@ -25,7 +25,7 @@ public sealed record Compilation(
     CompileRequest Request,
     CodeletInstance Instance,
     ArchitectureGraph Graph,
-    Mapping.Model.Mapping Mapping,
+    LayerMapping Mapping,
     TargetOutput Output,
     TimeSpan MappingTime,
     TimeSpan LoweringTime);

@@ -71,14 +71,14 @@ public sealed record MappingCandidate(MappingProblem Problem, ImmutableArray<Epi
 /// </summary>
 public static class Mapper
 {
-    public static Result<Mapping.Model.Mapping> Map(CodeletInstance instance, ArchitectureGraph graph, MapperOptions? options = null)
+    public static Result<LayerMapping> Map(CodeletInstance instance, ArchitectureGraph graph, MapperOptions? options = null)
     {
         options ??= MapperOptions.Default;
         var location = instance.Syntax.Location;
         var found = Candidates(instance, graph);
         if (!found.Succeeded)
         {
-            return Result<Mapping.Model.Mapping>.Failure(found.Diagnostics);
+            return Result<LayerMapping>.Failure(found.Diagnostics);
         }
 
         var dump = options.DumpSmtDirectory is { } directory ? new SmtDump(directory) : null;
@@ -88,7 +88,7 @@ public static class Mapper
             var (pinnedMapping, reason) = MapPinned(found.Value, pinned, options, dump);
             if (pinnedMapping is not null)
             {
-                return Result<Mapping.Model.Mapping>.Success(pinnedMapping);
+                return Result<LayerMapping>.Success(pinnedMapping);
             }
 
             notes = [SearchDiagnostics.PinnedDoesNotApply.Create(location,
@@ -96,7 +96,7 @@ public static class Mapper
         }
 
         var random = new Random((int)options.Seed);
-        Mapping.Model.Mapping? best = null;
+        LayerMapping? best = null;
         var misfits = new List<string>();
         foreach (var candidate in found.Value.Take(options.MaxProblems))
         {
@@ -118,9 +118,9 @@ public static class Mapper
         }
 
         return best is null
-            ? Result<Mapping.Model.Mapping>.Failure(notes.Add(MappingDiagnostics.DoesNotFit.Create(location,
+            ? Result<LayerMapping>.Failure(notes.Add(MappingDiagnostics.DoesNotFit.Create(location,
                 $"no tiling of codelet '{instance.Name}' fits '{graph.Name}': {string.Join("; ", misfits)}")))
-            : Result<Mapping.Model.Mapping>.Success(best, notes);
+            : Result<LayerMapping>.Success(best, notes);
     }
 
     /// <summary>
@@ -178,7 +178,7 @@ public static class Mapper
     /// The mapping of one tile choice in a candidate's space: the cost model's estimate, then the outer storage
     /// levels tiled around it (they fill while the inner tiles compute; the slowest stream sets the pace).
     /// </summary>
-    public static Mapping.Model.Mapping Complete(MappingCandidate candidate, TileChoice choice, CostModel? costs = null)
+    public static LayerMapping Complete(MappingCandidate candidate, TileChoice choice, CostModel? costs = null)
     {
         var cost = (costs ?? candidate.CreateCostModel()).Evaluate(choice);
         var levels = candidate.LevelTiler.Choose(choice);
@@ -200,7 +200,7 @@ public static class Mapper
     }
 
     /// <summary>The tile choice a mapping was built from (the inverse of <see cref="Complete"/> on the inner tiles).</summary>
-    public static TileChoice ChoiceOf(Mapping.Model.Mapping mapping)
+    public static TileChoice ChoiceOf(LayerMapping mapping)
     {
         var names = mapping.Loops.Select(l => l.Loop).ToList();
         return new TileChoice(
@@ -211,7 +211,7 @@ public static class Mapper
 
     // The recorded problem, re-solved under the recorded constraints: the first model is the recorded choice when
     // the constraints fix every variable, and a valid choice in any case.
-    private static (Mapping.Model.Mapping? Mapping, string Reason) MapPinned(
+    private static (LayerMapping? Mapping, string Reason) MapPinned(
         IReadOnlyList<MappingCandidate> candidates, PinnedMapping pinned, MapperOptions options, SmtDump? dump)
     {
         var candidate = candidates.FirstOrDefault(c => c.Key == pinned.Problem);
@@ -235,7 +235,7 @@ public static class Mapper
 
     private const int MaxRefinementSteps = 200;
 
-    // Hill-climbs from the best samples: a neighbour is taken when the solver confirms it valid and it is cheaper.
+    // Hill-climbs from the best samples: a neighbor is taken when the solver confirms it valid and it is cheaper.
     private static (TileChoice Choice, CostEstimate Cost) Refine(TileSpace space, CostModel costs, List<TileChoice> samples)
     {
         var ranked = samples.Select(s => (Choice: s, Cost: costs.Evaluate(s))).OrderBy(s => s.Cost.Cycles).ToList();
@@ -245,17 +245,17 @@ public static class Mapper
         for (var (improved, step) = (true, 0); improved && step < MaxRefinementSteps; step++)
         {
             improved = false;
-            foreach (var neighbour in space.Neighbours(choice))
+            foreach (var neighbor in space.Neighbors(choice))
             {
-                if (!seen.Add(neighbour.Key))
+                if (!seen.Add(neighbor.Key))
                 {
                     continue;
                 }
 
-                var neighbourCost = costs.Evaluate(neighbour);
-                if (neighbourCost.Cycles < cost.Cycles && space.IsValid(neighbour))
+                var neighborCost = costs.Evaluate(neighbor);
+                if (neighborCost.Cycles < cost.Cycles && space.IsValid(neighbor))
                 {
-                    (choice, cost, improved) = (neighbour, neighbourCost, true);
+                    (choice, cost, improved) = (neighbor, neighborCost, true);
                     break;
                 }
             }
@@ -264,7 +264,7 @@ public static class Mapper
         return (choice, cost);
     }
 
-    private static Mapping.Model.Mapping Build(MappingProblem problem, TileChoice choice, ImmutableArray<EpilogueStep> steps, CostEstimate cost)
+    private static LayerMapping Build(MappingProblem problem, TileChoice choice, ImmutableArray<EpilogueStep> steps, CostEstimate cost)
     {
         var loops = problem.Loops.Select((loop, l) => new LoopMapping(
             loop.Name, problem.Roles[l], loop.Extent, problem.PaddedExtents[l], problem.AxisOf(l),
@@ -274,7 +274,7 @@ public static class Mapper
             new OperandBinding(problem.TensorB, problem.Mac.B.Name, problem.Mac.B.Storage) { Offset = problem.OffsetB },
             new OperandBinding(problem.Accumulator, problem.Mac.Out.Name, problem.Mac.Out.Storage));
         var output = problem.Nest.Epilogue?.Output ?? problem.Accumulator;
-        return new Mapping.Model.Mapping(
+        return new LayerMapping(
             problem.Instance, problem.Graph, problem.Nest.NestIndex, problem.Mac.Node.Name, problem.Mac.Capability.Name,
             problem.Accumulator, output, operands, problem.Embedding, loops,
             [.. choice.Order.Select(l => problem.Loops[l].Name)],

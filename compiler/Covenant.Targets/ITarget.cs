@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Covenant.Core.Diagnostics;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Targets;
 
@@ -30,5 +31,5 @@ public interface ITarget
     /// <summary>The name an architecture's <c>target:</c> key uses.</summary>
     string Name { get; }
 
-    Result<TargetOutput> Lower(Mapping.Model.Mapping mapping, TargetOptions options);
+    Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options);
 }

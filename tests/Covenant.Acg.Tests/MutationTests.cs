@@ -31,7 +31,7 @@ public sealed class MutationTests
     public void RandomMutantsNeverThrow(string path)
     {
         var original = File.ReadAllText(path);
-        // string.GetHashCode is randomised per process; a fixed mix of the name keeps every run identical.
+        // string.GetHashCode is randomized per process; a fixed mix of the name keeps every run identical.
         var random = new Random(Path.GetFileName(path).Aggregate(Seed, (hash, c) => unchecked((hash * 31) + c)));
         var accepted = 0;
         for (var i = 0; i < MutantsPerFile; i++)

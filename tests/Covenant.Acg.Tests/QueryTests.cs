@@ -25,7 +25,7 @@ public sealed class QueryTests
     }
 
     [Test]
-    public void NeighboursAndEdges()
+    public void NeighborsAndEdges()
     {
         var vta = Queries("vta");
         using (Assert.EnterMultipleScope())

@@ -49,15 +49,15 @@ public class CompareBrowserTests
             Assert.That(Regex.Count(roofline, "class=\"roof\""), Is.EqualTo(2));
             Assert.That(File.ReadAllText(Path.Combine(output, "console.log")), Does.Not.Contain(":CONSOLE"));
 
-            // The screenshot is a real picture, not a blank page: many colours, and both series' colours (bars and legends)
+            // The screenshot is a real picture, not a blank page: many colors, and both series' colors (bars and legends)
             // in quantity.
             var png = ComparePng.Read(Path.Combine(output, "screenshot.png"));
             Assert.That((png.Width, png.Height), Is.EqualTo((1400, 3000)));
             Assert.That(png.Pixels.Distinct().Count(), Is.GreaterThan(50));
-            foreach (var colour in SvgCharts.Palette.Take(2))
+            foreach (var color in SvgCharts.Palette.Take(2))
             {
-                var rgb = Convert.ToInt32(colour[1..], 16);
-                Assert.That(png.Count(rgb), Is.GreaterThan(500), $"pixels of {colour}");
+                var rgb = Convert.ToInt32(color[1..], 16);
+                Assert.That(png.Count(rgb), Is.GreaterThan(500), $"pixels of {color}");
             }
         }
         finally

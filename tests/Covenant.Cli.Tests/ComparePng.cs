@@ -29,11 +29,11 @@ public sealed record ComparePng(int Width, int Height, int[] Pixels)
             {
                 width = BinaryPrimitives.ReadInt32BigEndian(chunk);
                 height = BinaryPrimitives.ReadInt32BigEndian(chunk[4..]);
-                var (depth, colour, interlace) = (chunk[8], chunk[9], chunk[12]);
-                channels = colour switch { 0 => 1, 2 => 3, 4 => 2, 6 => 4, _ => 0 };
+                var (depth, color, interlace) = (chunk[8], chunk[9], chunk[12]);
+                channels = color switch { 0 => 1, 2 => 3, 4 => 2, 6 => 4, _ => 0 };
                 if (depth != 8 || channels == 0 || interlace != 0)
                 {
-                    throw new InvalidDataException($"unsupported PNG: depth {depth}, colour type {colour}, interlace {interlace}");
+                    throw new InvalidDataException($"unsupported PNG: depth {depth}, color type {color}, interlace {interlace}");
                 }
             }
             else if (type == "IDAT")

@@ -128,7 +128,7 @@ public partial class CompareWriterTests
         Assert.That(html, Does.Not.Contain("http://").And.Not.Contain("https://").And.Not.Contain("@import").And.Not.Contain("url(http"));
         Assert.That(html, Does.Contain("Content-Security-Policy").And.Contain("default-src 'none'"));
 
-        // Three charts; a bar per ranked cell of the speedup chart (the failed one is a marker), every cell in the utilisation chart.
+        // Three charts; a bar per ranked cell of the speedup chart (the failed one is a marker), every cell in the utilization chart.
         Assert.That(SvgCount().Count(html), Is.EqualTo(3));
         var speedup = Chart(html, "chart-speedup");
         Assert.That(BarCount().Count(speedup), Is.EqualTo(3));

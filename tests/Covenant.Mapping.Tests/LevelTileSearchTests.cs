@@ -1,5 +1,6 @@
 using Covenant.Mapping.Search;
 using Covenant.Mapping.Space;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Mapping.Tests;
 
@@ -12,7 +13,7 @@ public class LevelTileSearchTests
     private static MappingCandidate Gemm(int m, int n, int k) =>
         Mapper.Candidates(MapperTests.Instance("gemm", ("M", m), ("N", n), ("K", k)), MapperTests.Arch("vnni-avx512")).Value![0];
 
-    private static int Index(Model.Mapping mapping, string loop) => mapping.Loops.IndexOf(mapping.Loop(loop));
+    private static int Index(LayerMapping mapping, string loop) => mapping.Loops.IndexOf(mapping.Loop(loop));
 
     [Test]
     public void APinnedLevelTileIsThatMultipleOfTheTileInside()
@@ -75,7 +76,7 @@ public class LevelTileSearchTests
         var choice = space.Sample(1, new Random(4))[0];
         var fixedChoice = space.ConstraintsOf(choice);
 
-        Model.Mapping Pinned(LevelTile[] pins, out string warnings)
+        LayerMapping Pinned(LevelTile[] pins, out string warnings)
         {
             var result = Mapper.Map(instance, arch, MapperOptions.Default with { Pinned = new PinnedMapping(candidate.Key, [.. fixedChoice, .. pins], "test.jsonl") });
             warnings = string.Join("\n", result.Diagnostics.Select(d => d.ToString()));

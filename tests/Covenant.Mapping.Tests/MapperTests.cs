@@ -44,7 +44,7 @@ public class MapperTests
         });
     }
 
-    internal static string Describe(Mapping.Model.Mapping m) =>
+    internal static string Describe(LayerMapping m) =>
         $"{m.Capability}: " + string.Join(", ", m.Embedding.Select(e => $"{e.Axis}<-{e.Loop}")) + "; tiles " +
         string.Join(" ", m.Loops.Select(l => $"{l.Loop}={l.Tile}/{l.PaddedExtent}")) + "; order " + string.Join(",", m.TileOrder) +
         "; db " + string.Join(",", m.DoubleBuffered) + $"; cycles {m.Cost.Cycles:F0} util {m.Cost.Utilization:P0}; " +
@@ -189,7 +189,7 @@ public class MapperDeterminismTests
 /// <summary>Mappings onto a CPU's register file and caches: operand offsets, register blocks and per-level tiles.</summary>
 public class MapperLevelTests
 {
-    private static Mapping.Model.Mapping Map(string codelet, string arch, params (string Name, long Value)[] bindings)
+    private static LayerMapping Map(string codelet, string arch, params (string Name, long Value)[] bindings)
     {
         var loaded = CodeletLoader.Load(Repo.PathOf("codelets", codelet + ".cdlt"));
         var instance = loaded.Value!.Instantiate(bindings.ToDictionary(b => b.Name, b => b.Value));

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Covenant.Codelets.Semantics;
 using Covenant.Mapping.Search;
 using Covenant.Mapping.Space;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Mapping.Tests;
 
@@ -176,7 +177,7 @@ public class SearchTunerTests
 
         public bool Deterministic => false;
 
-        public Measurement Measure(Mapping.Model.Mapping mapping, CancellationToken cancellation) =>
+        public Measurement Measure(LayerMapping mapping, CancellationToken cancellation) =>
             Measurement.Of(mapping.Cost.Cycles * (++Calls == 1 ? 50 : 1));
     }
 
@@ -205,7 +206,7 @@ public class SearchTunerTests
 
         public bool Deterministic => false;
 
-        public Measurement Measure(Mapping.Model.Mapping mapping, CancellationToken cancellation) =>
+        public Measurement Measure(LayerMapping mapping, CancellationToken cancellation) =>
             Measurement.Of(mapping.Cost.Cycles * (++Calls % 3 == 0 ? 0.5 : 1));
     }
 

@@ -556,7 +556,7 @@ public sealed class CodeletReferenceTests
     [Test]
     public void Conv2dIsWorkedOutByHand()
     {
-        // 3 x 3 input 1..9, 3 x 3 kernel of ones, pad 1: each output is the sum of its 3 x 3 neighbourhood.
+        // 3 x 3 input 1..9, 3 x 3 kernel of ones, pad 1: each output is the sum of its 3 x 3 neighborhood.
         var outputs = Run(
             Instantiate("conv2d", "N=1, H=3, W=3, C=1, K=1, R=3, S=3, pad=1"),
             ("x", I8([1, 3, 3, 1], 1, 2, 3, 4, 5, 6, 7, 8, 9)),

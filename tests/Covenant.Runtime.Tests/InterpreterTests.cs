@@ -203,7 +203,7 @@ public sealed class InterpreterTests
     public void F16OperandsAreMultipliedInF32()
     {
         // 2047 * 1.5 = 3070.5 is exact in f32 but not an f16 (f16 steps are 2 above 2048): the product is kept
-        // in f32 and only rounded when stored to f16 (to 3070, the nearer neighbour).
+        // in f32 and only rounded when stored to f16 (to 3070, the nearer neighbor).
         var b = new InstanceBuilder("f16mul").Input("a", ElementType.F16, [1]).Input("b", ElementType.F16, [1])
             .Output("y", ElementType.F16, [1]).Output("z", ElementType.F32, [1]);
         var nest = b.Nest(("i", 1));

@@ -114,7 +114,7 @@ public sealed class VtaEncodingTests
         var (finishLo, finishHi) = Encoder.EncodeWords(new VtaFinish());
         Assert.That((finishLo, finishHi), Is.EqualTo((3UL, 0UL)));
 
-        // TVM leaves padding bits uninitialised: the decoder ignores them (and ALU's reset bit).
+        // TVM leaves padding bits uninitialized: the decoder ignores them (and ALU's reset bit).
         var garbage = Encoder.EncodeBits(Load(VtaMemoryType.Inp, 1, 2, 3, 4, 5)) | ((UInt128)0x3f << 58);
         Assert.That(Decoder.Decode(garbage), Is.EqualTo(Load(VtaMemoryType.Inp, 1, 2, 3, 4, 5)));
         var alu = new VtaAlu { AluOpcode = VtaAluOpcode.Add, UopEnd = 1 };

@@ -122,7 +122,7 @@ public sealed class VtaTimingTests
         var stats = result.Statistics;
         Assert.That(stats.GemmCounter, Is.EqualTo(409_600));
         TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{stats.GemmCounter} uops, {stats.Macs:N0} MACs in {watch.Elapsed.TotalMilliseconds:F1} ms: {stats.SimulatedMacsPerSecond / 1e9:F2} GMAC/s simulated, {stats.TotalCycles} cycles, utilisation {stats.GemmUtilization:P1}"));
+            $"{stats.GemmCounter} uops, {stats.Macs:N0} MACs in {watch.Elapsed.TotalMilliseconds:F1} ms: {stats.SimulatedMacsPerSecond / 1e9:F2} GMAC/s simulated, {stats.TotalCycles} cycles, utilization {stats.GemmUtilization:P1}"));
 
         // Spot-check one output lane against a plain loop: ACC row r = Σ_j INP[src] · WGT[wgt]ᵀ.
         const int row = 700, lane = 9;

@@ -66,7 +66,7 @@ public static class GoldenFile
         return Inputs(directory, "*" + Extension).Where(e => !inputs.Contains(e));
     }
 
-    /// <summary>Line endings and absolute repository paths are normalised so goldens are portable.</summary>
+    /// <summary>Line endings and absolute repository paths are normalized so goldens are portable.</summary>
     public static string Normalize(string text) =>
         text.Replace("\r\n", "\n", StringComparison.Ordinal)
             .Replace(Repo.Root.TrimEnd('/') + "/", "", StringComparison.Ordinal)

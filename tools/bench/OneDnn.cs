@@ -45,7 +45,7 @@ internal sealed unsafe class OneDnn
 
     private string Error => Marshal.PtrToStringAnsi(error()) ?? "unknown error";
 
-    /// <summary>Installs oneDNN when needed, builds the shim and initialises it (capped to AVX512_CORE_VNNI or not).</summary>
+    /// <summary>Installs oneDNN when needed, builds the shim and initializes it (capped to AVX512_CORE_VNNI or not).</summary>
     public static OneDnn Start(string buildDirectory, bool capped, int threads, bool requestAmx, bool mayInstall, TextWriter log)
     {
         EnsureInstalled(mayInstall, log);
@@ -59,7 +59,7 @@ internal sealed unsafe class OneDnn
 
         if (dnn.init(capped ? 1 : 0, threads) != 0)
         {
-            throw new BenchException("oneDNN initialisation failed: " + dnn.Error);
+            throw new BenchException("oneDNN initialization failed: " + dnn.Error);
         }
 
         return dnn;

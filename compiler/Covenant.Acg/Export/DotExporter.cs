@@ -126,7 +126,7 @@ public static class DotExporter
 
     private static string Counted(AcgNode node) => node.Count > 1 ? $"{node.Name} x{node.Count}" : node.Name;
 
-    /// <summary>A DOT double-quoted string: backslashes and quotes escaped, line breaks as <c>\n</c> (centred lines).</summary>
+    /// <summary>A DOT double-quoted string: backslashes and quotes escaped, line breaks as <c>\n</c> (centered lines).</summary>
     public static string Quote(string text)
     {
         var quoted = new StringBuilder(text.Length + 2).Append('"');

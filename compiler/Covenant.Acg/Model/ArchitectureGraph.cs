@@ -192,7 +192,7 @@ public sealed record CapabilityImmediate(string Name, ElementType Type, long? Mi
 /// A data-movement path from one node to another. When an end has <c>count</c> copies, the edge is
 /// replicated with it and <see cref="BandwidthBytesPerCycle"/> is that of one copy.
 /// </summary>
-/// <param name="Transfer">The primitive that realises the move (<c>vta.load.inp</c>, <c>cp.async</c>); optional on edges to or from a compute node, whose instruction reads or writes directly.</param>
+/// <param name="Transfer">The primitive that realizes the move (<c>vta.load.inp</c>, <c>cp.async</c>); optional on edges to or from a compute node, whose instruction reads or writes directly.</param>
 public sealed record Edge(
     string From,
     string To,

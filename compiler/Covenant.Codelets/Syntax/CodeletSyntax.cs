@@ -61,7 +61,7 @@ public enum AssignKind
     /// <summary><c>=</c></summary>
     Assign,
 
-    /// <summary><c>+=</c> into a zero-initialised tensor.</summary>
+    /// <summary><c>+=</c> into a zero-initialized tensor.</summary>
     Accumulate,
 }
 

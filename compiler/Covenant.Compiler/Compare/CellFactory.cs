@@ -12,7 +12,7 @@ public static class CellFactory
     /// A predicted cell: the target's timing model of the emitted program where it gave one
     /// (<paramref name="targetPredictedCycles"/>), else the mapper's cost model.
     /// </summary>
-    public static CompareCell FromMapping(string layer, Mapping.Model.Mapping mapping, double? targetPredictedCycles, double compileSeconds)
+    public static CompareCell FromMapping(string layer, LayerMapping mapping, double? targetPredictedCycles, double compileSeconds)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var graph = mapping.Graph;
@@ -95,10 +95,10 @@ public static class CellFactory
 
     /// <summary>
     /// Off-chip traffic of the chosen mapping, from the cost model: what fills the outermost on-chip level (the outermost
-    /// <see cref="Mapping.Model.Mapping.Levels"/> entry, or each operand tensor when the operands come straight from off-chip
+    /// <see cref="LayerMapping.Levels"/> entry, or each operand tensor when the operands come straight from off-chip
     /// memory), plus the accumulator's stores.
     /// </summary>
-    public static long DramBytes(Mapping.Model.Mapping mapping)
+    public static long DramBytes(LayerMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var traffic = mapping.Cost.TrafficBytes;
@@ -110,11 +110,11 @@ public static class CellFactory
     }
 
     /// <summary>
-    /// Bytes each on-chip storage node holds: the tile of every outer level (<see cref="Mapping.Model.Mapping.Levels"/>), and in
+    /// Bytes each on-chip storage node holds: the tile of every outer level (<see cref="LayerMapping.Levels"/>), and in
     /// the operand storage the tile footprints of the tensors placed there (an operand lives where the capability puts it;
     /// tensors the epilogue reads sit beside the accumulator), doubled where the mapping double-buffers the storage.
     /// </summary>
-    public static ImmutableArray<StorageOccupancy> Occupancy(Mapping.Model.Mapping mapping)
+    public static ImmutableArray<StorageOccupancy> Occupancy(LayerMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var accumulatorStorage = mapping.Operands.FirstOrDefault(o => o.Tensor == mapping.Accumulator)?.Storage;
@@ -139,7 +139,7 @@ public static class CellFactory
             .Select(s => new StorageOccupancy(s.Name, bytes[s.Name] * (mapping.DoubleBuffered.Contains(s.Name) ? 2 : 1), s.CapacityBytes))];
     }
 
-    public static string Embedding(Mapping.Model.Mapping mapping)
+    public static string Embedding(LayerMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var unused = mapping.Embedding.Where(e => e.Loop is null).Select(e => e.Axis).ToList();
@@ -147,7 +147,7 @@ public static class CellFactory
             (unused.Count > 0 ? $" ({string.Join(",", unused)} unused)" : "") + $" on {mapping.ComputeNode}.{mapping.Capability}";
     }
 
-    public static string Tiles(Mapping.Model.Mapping mapping)
+    public static string Tiles(LayerMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         return string.Join(" ", mapping.Loops.Select(l => $"{l.Loop}={l.Tile}/{l.PaddedExtent}")) + "; order " + string.Join(",", mapping.TileOrder);

@@ -189,8 +189,8 @@ public static class CompareHtmlWriter
         html.Append(SvgCharts.GroupedBars(ChartIds[0], $"Speedup over {first} per layer", $"speedup over {first}", names, speedups,
             v => v.ToString("0.##", CultureInfo.InvariantCulture) + "x", reference: 1, logarithmic: true));
         html.Append("</div>\n<p class=\"note\">Light, dashed bars involve a prediction; \u00d7 marks a layer that failed (hover for why).</p>\n");
-        html.Append("<h3>Utilisation per layer (useful MACs per cycle over peak)</h3>\n<div class=\"figure\">");
-        html.Append(SvgCharts.GroupedBars(ChartIds[1], "Utilisation per layer", "utilisation", names, utilization,
+        html.Append("<h3>Utilization per layer (useful MACs per cycle over peak)</h3>\n<div class=\"figure\">");
+        html.Append(SvgCharts.GroupedBars(ChartIds[1], "Utilization per layer", "utilization", names, utilization,
             v => (v * 100).ToString("0", CultureInfo.InvariantCulture) + "%", fixedMax: 1));
         html.Append("</div>\n<h3>Roofline</h3>\n<div class=\"figure\">");
         html.Append(SvgCharts.Roofline(ChartIds[2], "Roofline: achieved MAC per cycle against MAC per DRAM byte", roofline));
@@ -209,7 +209,7 @@ public static class CompareHtmlWriter
         foreach (var row in report.Layers)
         {
             html.Append(CultureInfo.InvariantCulture, $"<h3>{E(row.Layer)} <small>{E(row.Codelet)} {E(row.Shape)}</small></h3>\n");
-            html.Append("<table class=\"layer\">\n<thead><tr><th>architecture</th><th>cycles</th><th>source</th><th>time</th><th>utilisation</th>" +
+            html.Append("<table class=\"layer\">\n<thead><tr><th>architecture</th><th>cycles</th><th>source</th><th>time</th><th>utilization</th>" +
                 "<th>DRAM traffic</th><th>on-chip occupancy (tiles / capacity)</th><th>embedding</th><th>tiles</th><th>result</th></tr></thead>\n<tbody>\n");
             foreach (var cell in row.Cells)
             {

@@ -21,7 +21,7 @@ public sealed record RooflinePoint(double MacsPerByte, double MacsPerCycle, bool
 /// </summary>
 public static class SvgCharts
 {
-    /// <summary>Colours for series, in order; distinguishable for the common colour-vision deficiencies (Okabe–Ito).</summary>
+    /// <summary>Colors for series, in order; distinguishable for the common color-vision deficiencies (Okabe–Ito).</summary>
     public static readonly string[] Palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442", "#000000"];
 
     private const int Top = 40, Bottom = 110, Left = 70, Right = 20, PlotHeight = 260;

@@ -5,7 +5,7 @@ namespace Covenant.Mapping.Model;
 /// <summary>The mapping as a JSON document for people and tools (<c>mapping.json</c> in an artifact).</summary>
 public static class MappingReport
 {
-    public static JsonObject ToJson(Mapping mapping, double? predictedCycles = null)
+    public static JsonObject ToJson(LayerMapping mapping, double? predictedCycles = null)
     {
         var cost = mapping.Cost;
         return new JsonObject

@@ -20,7 +20,7 @@
  *   handle (that is what .NET's dlsym does) and found in libz3, the dependency.
  *
  *   Z3_enable_concurrent_dec_ref(c)  registers c. Only registered contexts are affected; any other
- *                                    context sees plain libz3 behaviour.
+ *                                    context sees plain libz3 behavior.
  *   Z3_*_dec_ref(c, o)               for a registered c: appends (which function, o) to c's queue under
  *                                    a lock and returns. Nothing in libz3 is touched.
  *   Z3_*_inc_ref(c, o),              first run c's queued dec_refs on the calling thread, then forward.

@@ -1,8 +1,10 @@
+using Covenant.Mapping.Model;
+
 namespace Covenant.Mapping.Search;
 
 /// <summary>
-/// A small online correction of the analytic cost model: log(measured / model) fit by ridge-regularised least squares
-/// on a few features of the mapping (the model's own log cycles, its compute utilisation, the share of transfer cycles,
+/// A small online correction of the analytic cost model: log(measured / model) fit by ridge-regularized least squares
+/// on a few features of the mapping (the model's own log cycles, its compute utilization, the share of transfer cycles,
 /// the log of the number of tiles — per-tile overheads the model does not see — and the number of double-buffered
 /// storages). Predictions are model × exp(fit). With fewer than two measurements it predicts the model times the
 /// mean ratio, which does not change the ranking.
@@ -21,7 +23,7 @@ public sealed class CostCorrection
 
     public int Count => points.Count;
 
-    public static double[] Features(Model.Mapping mapping)
+    public static double[] Features(LayerMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var cost = mapping.Cost;
@@ -38,7 +40,7 @@ public sealed class CostCorrection
         ];
     }
 
-    public void Add(Model.Mapping mapping, double measured)
+    public void Add(LayerMapping mapping, double measured)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         if (measured <= 0 || mapping.Cost.Cycles <= 0)
@@ -51,7 +53,7 @@ public sealed class CostCorrection
     }
 
     /// <summary>The model's cycles, corrected by what the measurements so far say about mappings like this one.</summary>
-    public double Predict(Model.Mapping mapping)
+    public double Predict(LayerMapping mapping)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         var x = Features(mapping);
@@ -83,7 +85,7 @@ public sealed class CostCorrection
             return;
         }
 
-        // Normal equations on centred, scaled features: (XᵀX + λI) w = Xᵀ(y - ȳ); the intercept is the mean.
+        // Normal equations on centered, scaled features: (XᵀX + λI) w = Xᵀ(y - ȳ); the intercept is the mean.
         var size = FeatureCount - 1;
         var a = new double[size, size + 1];
         foreach (var (features, target) in points)

@@ -3,6 +3,7 @@ using Covenant.Acg.Model;
 using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Space;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Mapping.Search;
 
@@ -13,7 +14,7 @@ namespace Covenant.Mapping.Search;
 /// concrete choices from each, so every candidate is valid. Offspring the solver finds unsatisfiable lose a constraint
 /// from the unsat core until they are satisfiable (repaired) or are dropped. Candidates are ranked by the cost model,
 /// corrected online by <see cref="CostCorrection"/>; each <see cref="Step"/> measures the few best-ranked (and one by
-/// chance, so the correction sees more than its own favourites). The layer's default mapping is measured first, so the
+/// chance, so the correction sees more than its own favorites). The layer's default mapping is measured first, so the
 /// best measured mapping is never worse than the default.
 /// Not thread-safe: one tuner runs on one thread (Z3 contexts are single-threaded).
 /// </summary>
@@ -108,7 +109,7 @@ public sealed class LayerTuner : IDisposable
         return Result<LayerTuner>.Success(tuner);
     }
 
-    private static bool Produced(MappingCandidate candidate, Model.Mapping mapping) =>
+    private static bool Produced(MappingCandidate candidate, LayerMapping mapping) =>
         candidate.Problem.Mac.Node.Name == mapping.ComputeNode && candidate.Problem.Mac.Capability.Name == mapping.Capability
         && candidate.Problem.TensorA == mapping.Operands[0].Tensor && candidate.Problem.TensorB == mapping.Operands[1].Tensor
         && candidate.Problem.Embedding.SequenceEqual(mapping.Embedding);
@@ -379,7 +380,7 @@ public sealed class LayerTuner : IDisposable
             ImmutableArray<SearchConstraint> genes;
             if (spaces.Count > 1 && random.NextDouble() < 0.1)
             {
-                // Another problem (embedding / operand roles), favouring those whose best is close to the overall best.
+                // Another problem (embedding / operand roles), favoring those whose best is close to the overall best.
                 space = PickProblem(bestByProblem);
                 genes = first.Constraints;
             }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Covenant.Mapping.Space;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Mapping.Search;
 
@@ -39,7 +40,7 @@ public sealed record Individual(string Problem, ImmutableArray<SearchConstraint>
 }
 
 /// <summary>One concrete mapping the search produced: the individual it was sampled from, the choice and the mapping.</summary>
-public sealed record Candidate(Individual Individual, TileChoice Choice, Model.Mapping Mapping)
+public sealed record Candidate(Individual Individual, TileChoice Choice, LayerMapping Mapping)
 {
     public string Key => Individual.Problem + " # " + Choice.Key;
 
@@ -87,13 +88,13 @@ public interface IMappingMeasurer
     /// </summary>
     bool Deterministic => true;
 
-    Measurement Measure(Model.Mapping mapping, CancellationToken cancellation);
+    Measurement Measure(LayerMapping mapping, CancellationToken cancellation);
 
     /// <summary>
     /// The least cost any tiling of <paramref name="mapping"/>'s problem could measure (a hardware bound, in the same units),
     /// when the measurer knows one: what is left between it and the best found is all a search could still gain.
     /// </summary>
-    double? LowerBound(Model.Mapping mapping) => null;
+    double? LowerBound(LayerMapping mapping) => null;
 }
 
 /// <summary>A measured cost (lower is better), or why there is none.</summary>
@@ -109,7 +110,7 @@ public sealed class CostModelMeasurer : IMappingMeasurer
 {
     public string Engine => "cost model cycles";
 
-    public Measurement Measure(Model.Mapping mapping, CancellationToken cancellation)
+    public Measurement Measure(LayerMapping mapping, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         return Measurement.Of(mapping.Cost.Cycles);

@@ -26,7 +26,7 @@ public sealed record LayerIdentity(
         return new LayerIdentity(layer, codelet, sorted, Hash(codeletText + "\n--\n" + shape), architecture, Hash(architectureText));
     }
 
-    /// <summary>The first 16 hex digits of the SHA-256 of the text with line endings normalised.</summary>
+    /// <summary>The first 16 hex digits of the SHA-256 of the text with line endings normalized.</summary>
     public static string Hash(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

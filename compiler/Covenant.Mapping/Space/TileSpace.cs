@@ -26,8 +26,8 @@ public sealed class TileSpace : IDisposable
     private readonly ImmutableArray<int> orderedLoops;
     private readonly ImmutableDictionary<string, BoolExpr> doubleBuffer;
 
-    // The flags in name order: iterating the dictionary follows string hash codes, which .NET randomises per process,
-    // and the order decides which random hints a sample draws and which neighbour refinement tries first.
+    // The flags in name order: iterating the dictionary follows string hash codes, which .NET randomizes per process,
+    // and the order decides which random hints a sample draws and which neighbor refinement tries first.
     private readonly ImmutableArray<KeyValuePair<string, BoolExpr>> orderedBuffers;
     private readonly ImmutableArray<ImmutableArray<int>> candidates;
     private readonly ImmutableDictionary<string, (long Capacity, ImmutableArray<Resident> Residents)> storages;
@@ -429,9 +429,9 @@ public sealed class TileSpace : IDisposable
         return [.. fixes];
     }
 
-    /// <summary>The neighbours of a choice: one tile a step larger or smaller, two adjacent tile loops swapped,
+    /// <summary>The neighbors of a choice: one tile a step larger or smaller, two adjacent tile loops swapped,
     /// or one double-buffering flag flipped.</summary>
-    public IEnumerable<TileChoice> Neighbours(TileChoice choice)
+    public IEnumerable<TileChoice> Neighbors(TileChoice choice)
     {
         for (var l = 0; l < blocks.Length; l++)
         {

@@ -4,7 +4,7 @@ using System.Text;
 namespace Covenant.Targets.TensorCore;
 
 /// <summary>
-/// Prints a <see cref="TcKernel"/> as one CUDA C++ file: PTX helpers (cp.async, ldmatrix, mma.sync as inline asm), the
+/// Prints a <see cref="TensorCoreKernel"/> as one CUDA C++ file: PTX helpers (cp.async, ldmatrix, mma.sync as inline asm), the
 /// kernel (statement for statement), its launch configuration, and a host harness <c>main</c> that reads each input
 /// from <c>DIR/NAME.bin</c> (the canonical little-endian bytes of <c>TensorData</c>), runs, writes each output to
 /// <c>DIR/NAME.out.bin</c> and, given an iteration count, times itself — and, built with
@@ -13,7 +13,7 @@ namespace Covenant.Targets.TensorCore;
 /// </summary>
 public static class TensorCoreCudaPrinter
 {
-    public static string Print(TcKernel kernel)
+    public static string Print(TensorCoreKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         var text = new StringBuilder();
@@ -86,7 +86,7 @@ public static class TensorCoreCudaPrinter
         _ => throw new ArgumentOutOfRangeException(nameof(elementType), elementType, "no C type"),
     };
 
-    private static void PrintKernel(TcKernel kernel, StringBuilder text)
+    private static void PrintKernel(TensorCoreKernel kernel, StringBuilder text)
     {
         var inv = CultureInfo.InvariantCulture;
         var parameters = string.Join(", ", kernel.Tensors.Select(t => $"{(t.IsOutput ? "" : "const ")}{CType(t.ElementType)}* __restrict__ {t.Name}"));
@@ -103,8 +103,8 @@ public static class TensorCoreCudaPrinter
         {
             var type = array.Kind switch
             {
-                TcRegisterKind.B32 => "uint32_t",
-                TcRegisterKind.F32 => "float",
+                TensorCoreRegisterKind.B32 => "uint32_t",
+                TensorCoreRegisterKind.F32 => "float",
                 _ => "int",
             };
             text.AppendLine(inv, $"  {type} {array.Name}[{array.Count}];");
@@ -115,70 +115,70 @@ public static class TensorCoreCudaPrinter
         text.AppendLine();
     }
 
-    private static void PrintBody(TcKernel kernel, IEnumerable<TcStmt> body, StringBuilder text, string indent)
+    private static void PrintBody(TensorCoreKernel kernel, IEnumerable<TensorCoreStmt> body, StringBuilder text, string indent)
     {
         var inv = CultureInfo.InvariantCulture;
         foreach (var statement in body)
         {
             switch (statement)
             {
-                case TcComment comment:
+                case TensorCoreComment comment:
                     text.AppendLine(inv, $"{indent}// {comment.Text}");
                     break;
-                case TcLet let:
+                case TensorCoreLet let:
                     text.AppendLine(inv, $"{indent}const int {let.Var} = {Expr(let.Value)};");
                     break;
-                case TcFor loop:
+                case TensorCoreFor loop:
                     text.AppendLine(inv, $"{indent}#pragma unroll 1");
                     text.AppendLine(inv, $"{indent}for (int {loop.Var} = 0; {loop.Var} < {loop.Count}; ++{loop.Var}) {{");
                     PrintBody(kernel, loop.Body, text, indent + "  ");
                     text.AppendLine(inv, $"{indent}}}");
                     break;
-                case TcIf branch:
+                case TensorCoreIf branch:
                     text.AppendLine(inv, $"{indent}if ({Expr(branch.Condition)}) {{");
                     PrintBody(kernel, branch.Body, text, indent + "  ");
                     text.AppendLine(inv, $"{indent}}}");
                     break;
-                case TcCpAsync copy:
+                case TensorCoreCpAsync copy:
                     text.AppendLine(inv, $"{indent}{Guard(copy.Guard)}{{ const int v = {Expr(copy.Valid)}; cp_async16(smem_base + {Expr(copy.Shared)}, {copy.Tensor} + (v ? {Expr(copy.Offset)} : 0), v); }}");
                     break;
-                case TcCopyElement copy:
+                case TensorCoreCopyElement copy:
                 {
                     var type = CType(kernel.Tensor(copy.Tensor).ElementType);
                     text.AppendLine(inv, $"{indent}{Guard(copy.Guard)}{{ *reinterpret_cast<{type}*>(smem + {Expr(copy.Shared)}) = {Expr(copy.Valid)} ? {copy.Tensor}[{Expr(copy.Offset)}] : ({type})0; }}");
                     break;
                 }
 
-                case TcCommitGroup:
+                case TensorCoreCommitGroup:
                     text.AppendLine(inv, $"{indent}cp_async_commit();");
                     break;
-                case TcWaitGroup wait:
+                case TensorCoreWaitGroup wait:
                     text.AppendLine(inv, $"{indent}cp_async_wait<{wait.Pending}>();");
                     break;
-                case TcBarrier:
+                case TensorCoreBarrier:
                     text.AppendLine(inv, $"{indent}__syncthreads();");
                     break;
-                case TcLdMatrix load:
+                case TensorCoreLdMatrix load:
                 {
                     var registers = string.Join(", ", Enumerable.Range(load.First, load.Count).Select(r => $"{load.Fragment}[{r}]"));
                     text.AppendLine(inv, $"{indent}ldmatrix_x{load.Count}{(load.Trans ? "_trans" : "")}({registers}, smem_base + {Expr(load.Address)});");
                     break;
                 }
 
-                case TcMma mma:
+                case TensorCoreMma mma:
                 {
                     var d = string.Join(", ", Enumerable.Range(mma.AccumulatorFirst, 4).Select(r => $"{mma.Accumulator}[{r}]"));
                     var a = string.Join(", ", Enumerable.Range(mma.AFirst, 4).Select(r => $"{mma.A}[{r}]"));
                     var b = string.Join(", ", Enumerable.Range(mma.BFirst, 2).Select(r => $"{mma.B}[{r}]"));
-                    text.AppendLine(inv, $"{indent}{(mma.Shape == TcMmaShape.M16N8K16F16 ? "mma_f16" : "mma_s8")}({d}, {a}, {b});");
+                    text.AppendLine(inv, $"{indent}{(mma.Shape == TensorCoreMmaShape.M16N8K16F16 ? "mma_f16" : "mma_s8")}({d}, {a}, {b});");
                     break;
                 }
 
-                case TcZero zero:
+                case TensorCoreZero zero:
                     text.AppendLine(inv, $"{indent}#pragma unroll");
                     text.AppendLine(inv, $"{indent}for (int i = 0; i < {kernel.Register(zero.Fragment).Count}; ++i) {zero.Fragment}[i] = 0;");
                     break;
-                case TcStore store:
+                case TensorCoreStore store:
                     text.AppendLine(inv, $"{indent}{Guard(store.Valid)}{store.Tensor}[{Expr(store.Offset)}] = {store.Accumulator}[{store.Register}];");
                     break;
                 default:
@@ -187,35 +187,35 @@ public static class TensorCoreCudaPrinter
         }
     }
 
-    private static string Guard(TcExpr guard) => guard is TcConst { Value: not 0 } ? "" : $"if ({Expr(guard)}) ";
+    private static string Guard(TensorCoreExpr guard) => guard is TensorCoreConst { Value: not 0 } ? "" : $"if ({Expr(guard)}) ";
 
-    public static string Expr(TcExpr expression) => expression switch
+    public static string Expr(TensorCoreExpr expression) => expression switch
     {
-        TcConst c => c.Value.ToString(CultureInfo.InvariantCulture),
-        TcVar v => v.Name,
-        TcBinary b => $"({Expr(b.Left)} {Operator(b.Op)} {Expr(b.Right)})",
+        TensorCoreConst c => c.Value.ToString(CultureInfo.InvariantCulture),
+        TensorCoreVar v => v.Name,
+        TensorCoreBinary b => $"({Expr(b.Left)} {Operator(b.Op)} {Expr(b.Right)})",
         _ => throw new InvalidOperationException($"unknown expression {expression}"),
     };
 
-    private static string Operator(TcOp op) => op switch
+    private static string Operator(TensorCoreOp op) => op switch
     {
-        TcOp.Add => "+",
-        TcOp.Sub => "-",
-        TcOp.Mul => "*",
-        TcOp.Div => "/",
-        TcOp.Rem => "%",
-        TcOp.Xor => "^",
-        TcOp.Shl => "<<",
-        TcOp.Less => "<",
-        TcOp.And => "&&",
+        TensorCoreOp.Add => "+",
+        TensorCoreOp.Sub => "-",
+        TensorCoreOp.Mul => "*",
+        TensorCoreOp.Div => "/",
+        TensorCoreOp.Rem => "%",
+        TensorCoreOp.Xor => "^",
+        TensorCoreOp.Shl => "<<",
+        TensorCoreOp.Less => "<",
+        TensorCoreOp.And => "&&",
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, null),
     };
 
-    private static void PrintHost(TcKernel kernel, StringBuilder text)
+    private static void PrintHost(TensorCoreKernel kernel, StringBuilder text)
     {
         var inv = CultureInfo.InvariantCulture;
         var gemm = kernel.Gemm;
-        var f16 = kernel.Shape == TcMmaShape.M16N8K16F16;
+        var f16 = kernel.Shape == TensorCoreMmaShape.M16N8K16F16;
         text.AppendLine("#define CHECK(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { fprintf(stderr, \"%s:%d: %s\\n\", __FILE__, __LINE__, cudaGetErrorString(e_)); exit(2); } } while (0)");
         text.AppendLine();
         text.AppendLine("static std::vector<unsigned char> read_file(const std::string& path, size_t bytes) {");

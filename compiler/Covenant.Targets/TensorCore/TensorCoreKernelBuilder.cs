@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Covenant.Codelets;
-using static Covenant.Targets.TensorCore.TcExpr;
+using static Covenant.Targets.TensorCore.TensorCoreExpr;
 
 namespace Covenant.Targets.TensorCore;
 
@@ -24,7 +24,7 @@ public static class TensorCoreKernelBuilder
     public const string FragmentB = "fb";
     public const string Accumulators = "acc";
 
-    public static TcKernel Build(TensorCorePlan plan)
+    public static TensorCoreKernel Build(TensorCorePlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
         return new Builder(plan).Build();
@@ -32,26 +32,26 @@ public static class TensorCoreKernelBuilder
 
     private sealed class Builder(TensorCorePlan plan)
     {
-        private readonly List<TcStmt> setup = [];
+        private readonly List<TensorCoreStmt> setup = [];
         private int unique;
 
-        private static TcExpr Tid => Var("tid");
+        private static TensorCoreExpr Tid => Var("tid");
 
         private int ChunkElements => 16 / plan.ElementBytes;
 
-        public TcKernel Build()
+        public TensorCoreKernel Build()
         {
-            var body = new List<TcStmt>();
+            var body = new List<TensorCoreStmt>();
             var warpTilesM = plan.WarpM / 16;
             var warpTilesN = plan.WarpN / 8;
-            setup.Add(new TcComment($"{plan.WarpsM} x {plan.WarpsN} warps, each a {plan.WarpM} x {plan.WarpN} tile of C"));
-            setup.Add(new TcLet("warp", Tid / 32));
-            setup.Add(new TcLet("lane", Tid % 32));
-            setup.Add(new TcLet("wm0", Var("warp") / plan.WarpsN * plan.WarpM));
-            setup.Add(new TcLet("wn0", Var("warp") % plan.WarpsN * plan.WarpN));
+            setup.Add(new TensorCoreComment($"{plan.WarpsM} x {plan.WarpsN} warps, each a {plan.WarpM} x {plan.WarpN} tile of C"));
+            setup.Add(new TensorCoreLet("warp", Tid / 32));
+            setup.Add(new TensorCoreLet("lane", Tid % 32));
+            setup.Add(new TensorCoreLet("wm0", Var("warp") / plan.WarpsN * plan.WarpM));
+            setup.Add(new TensorCoreLet("wn0", Var("warp") % plan.WarpsN * plan.WarpN));
             for (var i = 0; i < plan.BatchLoops.Length; i++)
             {
-                setup.Add(new TcLet("b_" + plan.Loops[plan.BatchLoops[i]].Name, Digit(Var("bz"), plan.BatchLoops, i)));
+                setup.Add(new TensorCoreLet("b_" + plan.Loops[plan.BatchLoops[i]].Name, Digit(Var("bz"), plan.BatchLoops, i)));
             }
 
             var loadA = OperandCopies(plan.A, isA: true, tileBase: 0);
@@ -59,8 +59,8 @@ public static class TensorCoreKernelBuilder
             var fragmentLoads = FragmentLoads();
 
             body.AddRange(setup);
-            body.Add(new TcZero(Accumulators));
-            body.Add(new TcComment($"prologue: fill stages 0..{plan.Stages - 2}"));
+            body.Add(new TensorCoreZero(Accumulators));
+            body.Add(new TensorCoreComment($"prologue: fill stages 0..{plan.Stages - 2}"));
             for (var stage = 0; stage < plan.Stages - 1; stage++)
             {
                 if (stage < plan.KTiles)
@@ -69,22 +69,22 @@ public static class TensorCoreKernelBuilder
                     body.AddRange(loadB(Of(stage), Of(stage * plan.StageBytes)));
                 }
 
-                body.Add(new TcCommitGroup());
+                body.Add(new TensorCoreCommitGroup());
             }
 
-            var loop = new List<TcStmt>
+            var loop = new List<TensorCoreStmt>
             {
-                new TcWaitGroup(plan.Stages - 2),
-                new TcBarrier(),
-                new TcLet("kn", Var("kt") + (plan.Stages - 1)),
-                new TcLet("sn", Var("kn") % plan.Stages * plan.StageBytes),
+                new TensorCoreWaitGroup(plan.Stages - 2),
+                new TensorCoreBarrier(),
+                new TensorCoreLet("kn", Var("kt") + (plan.Stages - 1)),
+                new TensorCoreLet("sn", Var("kn") % plan.Stages * plan.StageBytes),
             };
-            var refill = new List<TcStmt>();
+            var refill = new List<TensorCoreStmt>();
             refill.AddRange(loadA(Var("kn"), Var("sn")));
             refill.AddRange(loadB(Var("kn"), Var("sn")));
-            loop.Add(new TcIf(Less(Var("kn"), Of(plan.KTiles)), [.. refill]));
-            loop.Add(new TcCommitGroup());
-            loop.Add(new TcLet("sb", Var("kt") % plan.Stages * plan.StageBytes));
+            loop.Add(new TensorCoreIf(Less(Var("kn"), Of(plan.KTiles)), [.. refill]));
+            loop.Add(new TensorCoreCommitGroup());
+            loop.Add(new TensorCoreLet("sb", Var("kt") % plan.Stages * plan.StageBytes));
             for (var kk = 0; kk < plan.BlockK / plan.MmaK; kk++)
             {
                 loop.AddRange(fragmentLoads(kk));
@@ -92,20 +92,20 @@ public static class TensorCoreKernelBuilder
                 {
                     for (var ni = 0; ni < warpTilesN; ni++)
                     {
-                        loop.Add(new TcMma(plan.Shape, Accumulators, ((mi * warpTilesN) + ni) * 4, FragmentA, mi * 4, FragmentB, ni * 2));
+                        loop.Add(new TensorCoreMma(plan.Shape, Accumulators, ((mi * warpTilesN) + ni) * 4, FragmentA, mi * 4, FragmentB, ni * 2));
                     }
                 }
             }
 
-            body.Add(new TcComment($"main loop over {plan.KTiles} k-tiles of {plan.BlockK}"));
-            body.Add(new TcFor("kt", plan.KTiles, [.. loop]));
+            body.Add(new TensorCoreComment($"main loop over {plan.KTiles} k-tiles of {plan.BlockK}"));
+            body.Add(new TensorCoreFor("kt", plan.KTiles, [.. loop]));
             body.AddRange(Epilogue());
 
-            var accumulatorKind = plan.Shape == TcMmaShape.M16N8K16F16 ? TcRegisterKind.F32 : TcRegisterKind.S32;
+            var accumulatorKind = plan.Shape == TensorCoreMmaShape.M16N8K16F16 ? TensorCoreRegisterKind.F32 : TensorCoreRegisterKind.S32;
             var tensors = plan.Instance.Tensors.Where(t => t.Role != Codelets.Semantics.TensorRole.Local)
                 .OrderBy(t => t.Role == Codelets.Semantics.TensorRole.Output ? 1 : 0)
-                .Select(t => new TcTensor(t.Name, t.ElementType.Name(), t.Shape, t.ElementCount, t.Role == Codelets.Semantics.TensorRole.Output));
-            return new TcKernel(
+                .Select(t => new TensorCoreTensor(t.Name, t.ElementType.Name(), t.Shape, t.ElementCount, t.Role == Codelets.Semantics.TensorRole.Output));
+            return new TensorCoreKernel(
                 "covenant_" + plan.Instance.Name,
                 plan.Architecture,
                 plan.ComputeCapability,
@@ -117,17 +117,17 @@ public static class TensorCoreKernelBuilder
                 plan.Threads,
                 plan.SharedBytes,
                 [
-                    new TcRegisterArray(FragmentA, warpTilesM * 4, TcRegisterKind.B32),
-                    new TcRegisterArray(FragmentB, Math.Max(2, warpTilesN * 2), TcRegisterKind.B32),
-                    new TcRegisterArray(Accumulators, warpTilesM * warpTilesN * 4, accumulatorKind),
+                    new TensorCoreRegisterArray(FragmentA, warpTilesM * 4, TensorCoreRegisterKind.B32),
+                    new TensorCoreRegisterArray(FragmentB, Math.Max(2, warpTilesN * 2), TensorCoreRegisterKind.B32),
+                    new TensorCoreRegisterArray(Accumulators, warpTilesM * warpTilesN * 4, accumulatorKind),
                 ],
                 [.. body],
-                new TcGemmShape(plan.M, plan.N, plan.K, plan.Batch),
+                new TensorCoreGemmShape(plan.M, plan.N, plan.K, plan.Batch),
                 plan.Describe());
         }
 
         // Digit i of a fused index in the mixed radix of `loops` (the last loop fastest).
-        private TcExpr Digit(TcExpr fused, ImmutableArray<int> loops, int i)
+        private TensorCoreExpr Digit(TensorCoreExpr fused, ImmutableArray<int> loops, int i)
         {
             long radix = 1;
             for (var j = loops.Length - 1; j > i; j--)
@@ -142,29 +142,29 @@ public static class TensorCoreKernelBuilder
         private string Name(string stem) => $"{stem}{unique++}";
 
         // Lets for the digits of a fused index; returns loop index -> variable.
-        private Dictionary<int, TcExpr> Decompose(List<TcStmt> into, TcExpr fused, ImmutableArray<int> loops, string stem)
+        private Dictionary<int, TensorCoreExpr> Decompose(List<TensorCoreStmt> into, TensorCoreExpr fused, ImmutableArray<int> loops, string stem)
         {
-            var values = new Dictionary<int, TcExpr>();
+            var values = new Dictionary<int, TensorCoreExpr>();
             for (var i = 0; i < loops.Length; i++)
             {
                 var name = $"{stem}_{plan.Loops[loops[i]].Name}";
-                into.Add(new TcLet(name, Digit(fused, loops, i)));
+                into.Add(new TensorCoreLet(name, Digit(fused, loops, i)));
                 values[loops[i]] = Var(name);
             }
 
             return values;
         }
 
-        private TcExpr BatchValue(int loop) => Var("b_" + plan.Loops[loop].Name);
+        private TensorCoreExpr BatchValue(int loop) => Var("b_" + plan.Loops[loop].Name);
 
         /// <summary>The index of every tensor dimension from the values of the loops it uses.</summary>
-        private TcExpr[] Indices(TcOperandPlan operand, IReadOnlyDictionary<int, TcExpr> values)
+        private TensorCoreExpr[] Indices(TensorCoreOperandPlan operand, IReadOnlyDictionary<int, TensorCoreExpr> values)
         {
-            var indices = new TcExpr[operand.Access.Indices.Length];
+            var indices = new TensorCoreExpr[operand.Access.Indices.Length];
             for (var d = 0; d < indices.Length; d++)
             {
                 var index = operand.Access.Indices[d];
-                TcExpr sum = Of(index.Constant);
+                TensorCoreExpr sum = Of(index.Constant);
                 for (var l = 0; l < index.Coefficients.Length; l++)
                 {
                     if (index.Coefficients[l] != 0 && values.TryGetValue(l, out var value))
@@ -180,7 +180,7 @@ public static class TensorCoreKernelBuilder
         }
 
         // Dimensions whose index can leave [0, size) for in-range loop values (a padded convolution's h and w).
-        private bool NeedsBoundsCheck(TcOperandPlan operand, int d)
+        private bool NeedsBoundsCheck(TensorCoreOperandPlan operand, int d)
         {
             var index = operand.Access.Indices[d];
             return index.Min(plan.Loops) < 0 || index.Max(plan.Loops) >= operand.Tensor.Shape[d];
@@ -190,7 +190,7 @@ public static class TensorCoreKernelBuilder
         /// The copy statements of one operand, as a function of the k-tile and the shared stage base; the loop-invariant
         /// part (per-slot row decomposition and shared offsets) goes to the setup.
         /// </summary>
-        private Func<TcExpr, TcExpr, List<TcStmt>> OperandCopies(TcOperandPlan operand, bool isA, int tileBase)
+        private Func<TensorCoreExpr, TensorCoreExpr, List<TensorCoreStmt>> OperandCopies(TensorCoreOperandPlan operand, bool isA, int tileBase)
         {
             var prefix = isA ? "a" : "b";
             var rows = isA ? plan.BlockM : plan.BlockN;
@@ -198,10 +198,10 @@ public static class TensorCoreKernelBuilder
             var blockBase = isA ? Var("by") * plan.BlockM : Var("bx") * plan.BlockN;
             var threads = plan.Threads;
             var e = plan.ElementBytes;
-            setup.Add(new TcComment($"{(isA ? "A" : "B")} = {operand.Name}: {operand.Layout}, {rows} x {plan.BlockK} per stage at +{tileBase}"));
+            setup.Add(new TensorCoreComment($"{(isA ? "A" : "B")} = {operand.Name}: {operand.Layout}, {rows} x {plan.BlockK} per stage at +{tileBase}"));
             var batchValues = plan.BatchLoops.ToDictionary(l => l, BatchValue);
 
-            if (operand.Layout == TcOperandLayout.KMajorByElement)
+            if (operand.Layout == TensorCoreOperandLayout.KMajorByElement)
             {
                 var elements = rows * plan.BlockK;
                 var perThread = (elements + threads - 1) / threads;
@@ -212,23 +212,23 @@ public static class TensorCoreKernelBuilder
                 return (kTile, stageBase) =>
                 {
                     var slot = Name(prefix + "e");
-                    var body = new List<TcStmt>();
+                    var body = new List<TensorCoreStmt>();
                     var id = Name(prefix + "id");
-                    body.Add(new TcLet(id, Tid + (Var(slot) * threads)));
+                    body.Add(new TensorCoreLet(id, Tid + (Var(slot) * threads)));
                     var row = Name(prefix + "row");
                     var kElement = Name(prefix + "kel");
-                    body.Add(new TcLet(row, rowFastest ? Var(id) % rows : Var(id) / plan.BlockK));
-                    body.Add(new TcLet(kElement, rowFastest ? Var(id) / rows : Var(id) % plan.BlockK));
+                    body.Add(new TensorCoreLet(row, rowFastest ? Var(id) % rows : Var(id) / plan.BlockK));
+                    body.Add(new TensorCoreLet(kElement, rowFastest ? Var(id) / rows : Var(id) % plan.BlockK));
                     var m = Name(prefix + "m");
-                    body.Add(new TcLet(m, blockBase + Var(row)));
-                    var values = new Dictionary<int, TcExpr>(batchValues);
+                    body.Add(new TensorCoreLet(m, blockBase + Var(row)));
+                    var values = new Dictionary<int, TensorCoreExpr>(batchValues);
                     foreach (var (l, v) in Decompose(body, Var(m), operand.OuterLoops, Name(prefix + "o")))
                     {
                         values[l] = v;
                     }
 
                     var k = Name(prefix + "k");
-                    body.Add(new TcLet(k, (kTile * plan.BlockK) + Var(kElement)));
+                    body.Add(new TensorCoreLet(k, (kTile * plan.BlockK) + Var(kElement)));
                     foreach (var (l, v) in Decompose(body, Var(k), plan.ReductionLoops, Name(prefix + "r")))
                     {
                         values[l] = v;
@@ -238,54 +238,54 @@ public static class TensorCoreKernelBuilder
                     var shared = stageBase + tileBase + TensorCoreSharedLayout.Offset(Var(row), Var(kElement) / ChunkElements, rowChunks)
                         + (Var(kElement) % ChunkElements * e);
                     var guard = elements % threads == 0 ? True : Less(Var(id), Of(elements));
-                    body.Add(new TcCopyElement(shared, operand.Name, offset, valid, guard));
-                    return [new TcFor(slot, perThread, [.. body])];
+                    body.Add(new TensorCoreCopyElement(shared, operand.Name, offset, valid, guard));
+                    return [new TensorCoreFor(slot, perThread, [.. body])];
                 };
             }
 
             // Vector layouts: each thread owns fixed chunk slots; their decomposition is hoisted.
-            var kMajor = operand.Layout == TcOperandLayout.KMajor;
+            var kMajor = operand.Layout == TensorCoreOperandLayout.KMajor;
             var tileRows = kMajor ? rows : plan.BlockK;
             var chunksPerRow = (kMajor ? plan.BlockK * e : rows * e) / 16;
             var chunks = tileRows * chunksPerRow;
             var slots = (chunks + threads - 1) / threads;
-            var slotSetup = new List<(TcExpr Guard, Dictionary<int, TcExpr> Values, TcExpr M, TcExpr SharedOffset, TcExpr KInTile)>();
+            var slotSetup = new List<(TensorCoreExpr Guard, Dictionary<int, TensorCoreExpr> Values, TensorCoreExpr M, TensorCoreExpr SharedOffset, TensorCoreExpr KInTile)>();
             for (var s = 0; s < slots; s++)
             {
                 var id = Tid + (s * threads);
                 var guard = (long)(s + 1) * threads <= chunks ? True : Less(id, Of(chunks));
                 var row = $"{prefix}r{s}";
                 var chunk = $"{prefix}c{s}";
-                setup.Add(new TcLet(row, id / chunksPerRow));
-                setup.Add(new TcLet(chunk, id % chunksPerRow));
+                setup.Add(new TensorCoreLet(row, id / chunksPerRow));
+                setup.Add(new TensorCoreLet(chunk, id % chunksPerRow));
                 var mName = $"{prefix}m{s}";
-                setup.Add(new TcLet(mName, blockBase + (kMajor ? Var(row) : Var(chunk) * ChunkElements)));
-                var values = new Dictionary<int, TcExpr>(batchValues);
+                setup.Add(new TensorCoreLet(mName, blockBase + (kMajor ? Var(row) : Var(chunk) * ChunkElements)));
+                var values = new Dictionary<int, TensorCoreExpr>(batchValues);
                 foreach (var (l, v) in Decompose(setup, Var(mName), operand.OuterLoops, $"{prefix}{s}"))
                 {
                     values[l] = v;
                 }
 
                 var sharedName = $"{prefix}s{s}";
-                setup.Add(new TcLet(sharedName, TensorCoreSharedLayout.Offset(Var(row), Var(chunk), chunksPerRow) + tileBase));
+                setup.Add(new TensorCoreLet(sharedName, TensorCoreSharedLayout.Offset(Var(row), Var(chunk), chunksPerRow) + tileBase));
                 slotSetup.Add((guard, values, Var(mName), Var(sharedName), kMajor ? Var(chunk) * ChunkElements : Var(row)));
             }
 
             return (kTile, stageBase) =>
             {
-                var statements = new List<TcStmt>();
+                var statements = new List<TensorCoreStmt>();
                 foreach (var (guard, rowValues, m, sharedOffset, kInTile) in slotSetup)
                 {
                     var k = Name(prefix + "k");
-                    statements.Add(new TcLet(k, (kTile * plan.BlockK) + kInTile));
-                    var values = new Dictionary<int, TcExpr>(rowValues);
+                    statements.Add(new TensorCoreLet(k, (kTile * plan.BlockK) + kInTile));
+                    var values = new Dictionary<int, TensorCoreExpr>(rowValues);
                     foreach (var (l, v) in Decompose(statements, Var(k), plan.ReductionLoops, Name(prefix + "r")))
                     {
                         values[l] = v;
                     }
 
                     var (offset, valid) = Address(operand, values, m, extent, rows, Var(k));
-                    statements.Add(new TcCpAsync(stageBase + sharedOffset, operand.Name, offset, valid, guard));
+                    statements.Add(new TensorCoreCpAsync(stageBase + sharedOffset, operand.Name, offset, valid, guard));
                 }
 
                 return statements;
@@ -293,12 +293,12 @@ public static class TensorCoreKernelBuilder
         }
 
         // Element offset and validity of an operand element: inside M (or N), inside K, and inside the tensor.
-        private (TcExpr Offset, TcExpr Valid) Address(TcOperandPlan operand, Dictionary<int, TcExpr> values, TcExpr m, long extent, int rows, TcExpr k)
+        private (TensorCoreExpr Offset, TensorCoreExpr Valid) Address(TensorCoreOperandPlan operand, Dictionary<int, TensorCoreExpr> values, TensorCoreExpr m, long extent, int rows, TensorCoreExpr k)
         {
             var indices = Indices(operand, values);
             var strides = operand.Tensor.Strides;
-            TcExpr offset = Of(0);
-            TcExpr valid = True;
+            TensorCoreExpr offset = Of(0);
+            TensorCoreExpr valid = True;
             // Rows past M exist only in the last block; k past K only in the last k-tile.
             if (extent % rows != 0)
             {
@@ -322,58 +322,58 @@ public static class TensorCoreKernelBuilder
             return (offset, valid);
         }
 
-        private Func<int, List<TcStmt>> FragmentLoads()
+        private Func<int, List<TensorCoreStmt>> FragmentLoads()
         {
             var warpTilesM = plan.WarpM / 16;
             var warpTilesN = plan.WarpN / 8;
             var lane = Var("lane");
             var matrix = lane / 8;
             var rowInMatrix = lane % 8;
-            var chunksA = plan.A.Layout == TcOperandLayout.MnMajor ? plan.BlockM * plan.ElementBytes / 16 : plan.BlockK * plan.ElementBytes / 16;
-            var chunksB = plan.B.Layout == TcOperandLayout.MnMajor ? plan.BlockN * plan.ElementBytes / 16 : plan.BlockK * plan.ElementBytes / 16;
+            var chunksA = plan.A.Layout == TensorCoreOperandLayout.MnMajor ? plan.BlockM * plan.ElementBytes / 16 : plan.BlockK * plan.ElementBytes / 16;
+            var chunksB = plan.B.Layout == TensorCoreOperandLayout.MnMajor ? plan.BlockN * plan.ElementBytes / 16 : plan.BlockK * plan.ElementBytes / 16;
             var tileB = plan.TileBytes(plan.A);
             var steps = plan.BlockK / plan.MmaK;
-            setup.Add(new TcComment("ldmatrix lane addresses (lane 8j + i: row i of matrix j)"));
-            var offsetsA = new TcExpr[warpTilesM, steps];
-            var offsetsB = new TcExpr[Math.Max(1, warpTilesN / 2), steps];
+            setup.Add(new TensorCoreComment("ldmatrix lane addresses (lane 8j + i: row i of matrix j)"));
+            var offsetsA = new TensorCoreExpr[warpTilesM, steps];
+            var offsetsB = new TensorCoreExpr[Math.Max(1, warpTilesN / 2), steps];
             for (var kk = 0; kk < steps; kk++)
             {
                 for (var mi = 0; mi < warpTilesM; mi++)
                 {
                     // Matrices: (m 0-7, k 0-7), (m 8-15, k 0-7), (m 0-7, k 8-15), (m 8-15, k 8-15) — the A fragment's a0..a3.
-                    var offset = plan.A.Layout == TcOperandLayout.MnMajor
+                    var offset = plan.A.Layout == TensorCoreOperandLayout.MnMajor
                         ? TensorCoreSharedLayout.Offset(Of(kk * 16) + rowInMatrix + (matrix / 2 * 8), ((Var("wm0") + (mi * 16)) / 8) + (matrix % 2), chunksA)
                         : TensorCoreSharedLayout.Offset(Var("wm0") + (mi * 16) + rowInMatrix + (matrix % 2 * 8), Of(kk * 2) + (matrix / 2), chunksA);
                     var name = $"la{mi}_{kk}";
-                    setup.Add(new TcLet(name, offset));
+                    setup.Add(new TensorCoreLet(name, offset));
                     offsetsA[mi, kk] = Var(name);
                 }
 
                 for (var pair = 0; pair < Math.Max(1, warpTilesN / 2); pair++)
                 {
                     // x4: matrices (n-tile 2p, k 0-7), (2p, k 8-15), (2p+1, k 0-7), (2p+1, k 8-15); x2 (one n-tile): the first two.
-                    TcExpr tile = warpTilesN == 1 ? Of(0) : Of(pair * 2) + (matrix / 2);
+                    TensorCoreExpr tile = warpTilesN == 1 ? Of(0) : Of(pair * 2) + (matrix / 2);
                     var half = warpTilesN == 1 ? matrix % 2 : matrix % 2;
-                    var offset = plan.B.Layout == TcOperandLayout.MnMajor
+                    var offset = plan.B.Layout == TensorCoreOperandLayout.MnMajor
                         ? TensorCoreSharedLayout.Offset(Of(kk * 16) + rowInMatrix + (half * 8), (Var("wn0") / 8) + tile, chunksB)
                         : TensorCoreSharedLayout.Offset(Var("wn0") + (tile * 8) + rowInMatrix, Of(kk * 2) + half, chunksB);
                     var name = $"lb{pair}_{kk}";
-                    setup.Add(new TcLet(name, offset + tileB));
+                    setup.Add(new TensorCoreLet(name, offset + tileB));
                     offsetsB[pair, kk] = Var(name);
                 }
             }
 
             return kk =>
             {
-                var statements = new List<TcStmt>();
+                var statements = new List<TensorCoreStmt>();
                 for (var mi = 0; mi < warpTilesM; mi++)
                 {
-                    statements.Add(new TcLdMatrix(4, plan.A.Layout == TcOperandLayout.MnMajor, FragmentA, mi * 4, Var("sb") + offsetsA[mi, kk]));
+                    statements.Add(new TensorCoreLdMatrix(4, plan.A.Layout == TensorCoreOperandLayout.MnMajor, FragmentA, mi * 4, Var("sb") + offsetsA[mi, kk]));
                 }
 
                 for (var pair = 0; pair < Math.Max(1, warpTilesN / 2); pair++)
                 {
-                    statements.Add(new TcLdMatrix(warpTilesN == 1 ? 2 : 4, plan.B.Layout == TcOperandLayout.MnMajor, FragmentB, pair * 4, Var("sb") + offsetsB[pair, kk]));
+                    statements.Add(new TensorCoreLdMatrix(warpTilesN == 1 ? 2 : 4, plan.B.Layout == TensorCoreOperandLayout.MnMajor, FragmentB, pair * 4, Var("sb") + offsetsB[pair, kk]));
                 }
 
                 return statements;
@@ -381,13 +381,13 @@ public static class TensorCoreKernelBuilder
         }
 
         // mma's C layout: register 2h + e of a 16 x 8 tile is row g + 8h, column 2t + e (g = lane / 4, t = lane % 4).
-        private List<TcStmt> Epilogue()
+        private List<TensorCoreStmt> Epilogue()
         {
-            var statements = new List<TcStmt> { new TcComment("epilogue: accumulators to global memory, inside M x N only") };
+            var statements = new List<TensorCoreStmt> { new TensorCoreComment("epilogue: accumulators to global memory, inside M x N only") };
             var warpTilesM = plan.WarpM / 16;
             var warpTilesN = plan.WarpN / 8;
-            statements.Add(new TcLet("g", Var("lane") / 4));
-            statements.Add(new TcLet("t", Var("lane") % 4));
+            statements.Add(new TensorCoreLet("g", Var("lane") / 4));
+            statements.Add(new TensorCoreLet("t", Var("lane") % 4));
             var output = plan.Output;
             var strides = output.Strides;
             var loopStride = new long[plan.Loops.Length];
@@ -401,16 +401,16 @@ public static class TensorCoreKernelBuilder
                 }
             }
 
-            TcExpr batchOffset = Of(constant);
+            TensorCoreExpr batchOffset = Of(constant);
             foreach (var l in plan.BatchLoops)
             {
                 batchOffset += BatchValue(l) * loopStride[l];
             }
 
-            statements.Add(new TcLet("ob", batchOffset));
-            TcExpr Part(List<TcStmt> into, TcExpr fused, ImmutableArray<int> loops, string stem)
+            statements.Add(new TensorCoreLet("ob", batchOffset));
+            TensorCoreExpr Part(List<TensorCoreStmt> into, TensorCoreExpr fused, ImmutableArray<int> loops, string stem)
             {
-                TcExpr sum = Of(0);
+                TensorCoreExpr sum = Of(0);
                 foreach (var (l, v) in Decompose(into, fused, loops, stem))
                 {
                     sum += v * loopStride[l];
@@ -424,8 +424,8 @@ public static class TensorCoreKernelBuilder
                 for (var h = 0; h < 2; h++)
                 {
                     var m = $"em{mi}_{h}";
-                    statements.Add(new TcLet(m, (Var("by") * plan.BlockM) + Var("wm0") + ((mi * 16) + (h * 8)) + Var("g")));
-                    statements.Add(new TcLet($"or{mi}_{h}", Part(statements, Var(m), plan.RowLoops, m)));
+                    statements.Add(new TensorCoreLet(m, (Var("by") * plan.BlockM) + Var("wm0") + ((mi * 16) + (h * 8)) + Var("g")));
+                    statements.Add(new TensorCoreLet($"or{mi}_{h}", Part(statements, Var(m), plan.RowLoops, m)));
                 }
             }
 
@@ -434,8 +434,8 @@ public static class TensorCoreKernelBuilder
                 for (var e = 0; e < 2; e++)
                 {
                     var n = $"en{ni}_{e}";
-                    statements.Add(new TcLet(n, (Var("bx") * plan.BlockN) + Var("wn0") + ((ni * 8) + e) + (Var("t") * 2)));
-                    statements.Add(new TcLet($"oc{ni}_{e}", Part(statements, Var(n), plan.ColumnLoops, n)));
+                    statements.Add(new TensorCoreLet(n, (Var("bx") * plan.BlockN) + Var("wn0") + ((ni * 8) + e) + (Var("t") * 2)));
+                    statements.Add(new TensorCoreLet($"oc{ni}_{e}", Part(statements, Var(n), plan.ColumnLoops, n)));
                 }
             }
 
@@ -449,7 +449,7 @@ public static class TensorCoreKernelBuilder
                         var valid = And(
                             plan.M % plan.BlockM == 0 ? True : Less(Var($"em{mi}_{h}"), Of(plan.M)),
                             plan.N % plan.BlockN == 0 ? True : Less(Var($"en{ni}_{e}"), Of(plan.N)));
-                        statements.Add(new TcStore(Accumulators, ((mi * warpTilesN) + ni) * 4 + r, output.Name,
+                        statements.Add(new TensorCoreStore(Accumulators, ((mi * warpTilesN) + ni) * 4 + r, output.Name,
                             Var("ob") + Var($"or{mi}_{h}") + Var($"oc{ni}_{e}"), valid));
                     }
                 }

@@ -25,7 +25,7 @@ namespace Covenant.Targets.TensorCore;
 // no padding of n. The mapping's tiles still choose the block tile (see Choose).
 
 /// <summary>How an operand's tile reaches shared memory.</summary>
-public enum TcOperandLayout
+public enum TensorCoreOperandLayout
 {
     /// <summary>Rows are M (or N) indices, 16-byte chunks of consecutive k are contiguous in global memory:
     /// cp.async of 16 bytes, plain ldmatrix.</summary>
@@ -42,7 +42,7 @@ public enum TcOperandLayout
 
 /// <summary>One operand of the implicit GEMM: its codelet tensor, its access and how it is staged.</summary>
 /// <param name="OuterLoops">The loops of its GEMM side (A: Row loops, B: Column loops) in fusion order.</param>
-public sealed record TcOperandPlan(string Name, TensorInstance Tensor, AccessInstance Access, TcOperandLayout Layout, ImmutableArray<int> OuterLoops);
+public sealed record TensorCoreOperandPlan(string Name, TensorInstance Tensor, AccessInstance Access, TensorCoreOperandLayout Layout, ImmutableArray<int> OuterLoops);
 
 /// <summary>Overrides of <see cref="TensorCorePlan.Choose"/>'s heuristic (tests, tuning); null keeps its choice.</summary>
 public sealed record TensorCorePlanOptions
@@ -74,14 +74,14 @@ public sealed record TensorCorePlan(
     CodeletInstance Instance,
     string Architecture,
     int ComputeCapability,
-    TcMmaShape Shape,
+    TensorCoreMmaShape Shape,
     ImmutableArray<LoopInstance> Loops,
     ImmutableArray<int> RowLoops,
     ImmutableArray<int> ColumnLoops,
     ImmutableArray<int> ReductionLoops,
     ImmutableArray<int> BatchLoops,
-    TcOperandPlan A,
-    TcOperandPlan B,
+    TensorCoreOperandPlan A,
+    TensorCoreOperandPlan B,
     TensorInstance Output,
     AccessInstance OutputAccess,
     long M,
@@ -99,10 +99,10 @@ public sealed record TensorCorePlan(
     double MmaInterval,
     double GlobalToSharedBytesPerCycle)
 {
-    public int ElementBytes => Shape == TcMmaShape.M16N8K16F16 ? 2 : 1;
+    public int ElementBytes => Shape == TensorCoreMmaShape.M16N8K16F16 ? 2 : 1;
 
     /// <summary>k per mma (16 for f16, 32 for s8): always 32 bytes, two 16-byte chunks.</summary>
-    public int MmaK => Shape == TcMmaShape.M16N8K16F16 ? 16 : 32;
+    public int MmaK => Shape == TensorCoreMmaShape.M16N8K16F16 ? 16 : 32;
 
     public int WarpM => BlockM / WarpsM;
 
@@ -117,7 +117,7 @@ public sealed record TensorCorePlan(
     public int GridY => (int)((M + BlockM - 1) / BlockM);
 
     /// <summary>Bytes of one operand tile in shared memory (both layouts hold rows x BlockK elements).</summary>
-    public int TileBytes(TcOperandPlan operand) => (operand == A ? BlockM : BlockN) * BlockK * ElementBytes;
+    public int TileBytes(TensorCoreOperandPlan operand) => (operand == A ? BlockM : BlockN) * BlockK * ElementBytes;
 
     public int StageBytes => TileBytes(A) + TileBytes(B);
 
@@ -159,7 +159,7 @@ public sealed record TensorCorePlan(
         string Names(ImmutableArray<int> loops) => loops.IsEmpty ? "1" : string.Join(" x ", loops.Select(l => $"{Loops[l].Name}({Loops[l].Extent})"));
     }
 
-    public static string MmaName(TcMmaShape shape) => shape == TcMmaShape.M16N8K16F16
+    public static string MmaName(TensorCoreMmaShape shape) => shape == TensorCoreMmaShape.M16N8K16F16
         ? "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"
         : "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32";
 
@@ -172,7 +172,7 @@ public sealed record TensorCorePlan(
     /// at most 255 per thread). Stages: as many 2..4 buffers as shared memory holds (its capacity less the 1 KiB CUDA
     /// reserves per block), no more than there are k-tiles (at least 2).
     /// </summary>
-    public static Result<TensorCorePlan> Choose(Mapping.Model.Mapping mapping, TensorCorePlanOptions? options = null)
+    public static Result<TensorCorePlan> Choose(LayerMapping mapping, TensorCorePlanOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         options ??= TensorCorePlanOptions.Default;
@@ -193,14 +193,14 @@ public sealed record TensorCorePlan(
 
         var types = (capability.FindOperand("a")?.Type, capability.FindOperand("b")?.Type, capability.Output.Type);
         var extents = (capability.FindAxis("i")?.Extent, capability.FindAxis("j")?.Extent, capability.FindAxis("k")?.Extent);
-        TcMmaShape shape;
+        TensorCoreMmaShape shape;
         if (types == (ElementType.F16, ElementType.F16, ElementType.F32) && extents == (16, 8, 16))
         {
-            shape = TcMmaShape.M16N8K16F16;
+            shape = TensorCoreMmaShape.M16N8K16F16;
         }
         else if (types == (ElementType.I8, ElementType.I8, ElementType.I32) && extents == (16, 8, 32))
         {
-            shape = TcMmaShape.M16N8K32S8;
+            shape = TensorCoreMmaShape.M16N8K32S8;
         }
         else
         {
@@ -248,7 +248,7 @@ public sealed record TensorCorePlan(
         var reductions = WithRole(LoopRole.Reduction);
         var batches = WithRole(LoopRole.Batch);
 
-        var elementBytes = shape == TcMmaShape.M16N8K16F16 ? 2 : 1;
+        var elementBytes = shape == TensorCoreMmaShape.M16N8K16F16 ? 2 : 1;
         var chunk = 16 / elementBytes;
 
         // The contiguous loop goes last in each fused index (see the comment at the top).
@@ -258,25 +258,25 @@ public sealed record TensorCorePlan(
         rows = MoveLast(rows, rows.FirstOrDefault(l => Contiguous(accessA, tensorA, l, loops, chunk), -1));
         columns = MoveLast(columns, columns.FirstOrDefault(l => Contiguous(accessB, tensorB, l, loops, chunk), -1));
 
-        TcOperandLayout LayoutOf(AccessInstance access, TensorInstance tensor, ImmutableArray<int> outer)
+        TensorCoreOperandLayout LayoutOf(AccessInstance access, TensorInstance tensor, ImmutableArray<int> outer)
         {
             if (options.ByElement)
             {
-                return TcOperandLayout.KMajorByElement;
+                return TensorCoreOperandLayout.KMajorByElement;
             }
 
             if (!reductions.IsEmpty && Contiguous(access, tensor, reductions[^1], loops, chunk))
             {
-                return TcOperandLayout.KMajor;
+                return TensorCoreOperandLayout.KMajor;
             }
 
             return elementBytes == 2 && !outer.IsEmpty && Contiguous(access, tensor, outer[^1], loops, chunk)
-                ? TcOperandLayout.MnMajor
-                : TcOperandLayout.KMajorByElement;
+                ? TensorCoreOperandLayout.MnMajor
+                : TensorCoreOperandLayout.KMajorByElement;
         }
 
-        var a = new TcOperandPlan(tensorA.Name, tensorA, accessA, LayoutOf(accessA, tensorA, rows), rows);
-        var b = new TcOperandPlan(tensorB.Name, tensorB, accessB, LayoutOf(accessB, tensorB, columns), columns);
+        var a = new TensorCoreOperandPlan(tensorA.Name, tensorA, accessA, LayoutOf(accessA, tensorA, rows), rows);
+        var b = new TensorCoreOperandPlan(tensorB.Name, tensorB, accessB, LayoutOf(accessB, tensorB, columns), columns);
 
         long Product(ImmutableArray<int> set) => set.Aggregate(1L, (p, l) => p * loops[l].Extent);
         var (m, n, k, batch) = (Product(rows), Product(columns), Product(reductions), Product(batches));

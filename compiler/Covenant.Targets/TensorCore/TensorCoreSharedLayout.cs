@@ -21,7 +21,7 @@ public static class TensorCoreSharedLayout
     public static long Offset(long row, long chunk, int rowChunks) => (row * rowChunks * ChunkBytes) + ((chunk ^ Swizzle(row, rowChunks)) * ChunkBytes);
 
     /// <summary>The same as an expression, for the kernel's address arithmetic.</summary>
-    public static TcExpr Offset(TcExpr row, TcExpr chunk, int rowChunks)
+    public static TensorCoreExpr Offset(TensorCoreExpr row, TensorCoreExpr chunk, int rowChunks)
     {
         var swizzle = row / Math.Max(1, 8 / rowChunks) % Math.Min(rowChunks, 8);
         return (row * (rowChunks * ChunkBytes)) + ((chunk ^ swizzle) << 4);

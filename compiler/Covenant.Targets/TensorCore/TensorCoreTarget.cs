@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Covenant.Acg;
 using Covenant.Core.Diagnostics;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.TensorCore;
 
@@ -19,7 +20,7 @@ public sealed class TensorCoreTarget(TensorCorePlanOptions? options = null) : IT
 
     public string Name => KnownTargets.TensorCore;
 
-    public Result<TargetOutput> Lower(Mapping.Model.Mapping mapping, TargetOptions options)
+    public Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         ArgumentNullException.ThrowIfNull(options);

@@ -142,7 +142,7 @@ internal sealed class VnniGemm
     /// <summary>The padded row length of A' in Im2col mode.</summary>
     public long Im2colRow => Groups * 4;
 
-    /// <summary>Analyses the accumulation nest with <paramref name="aAccess"/> as the broadcast (u8) operand.</summary>
+    /// <summary>Analyzes the accumulation nest with <paramref name="aAccess"/> as the broadcast (u8) operand.</summary>
     public static (VnniGemm? Gemm, string? Problem) Analyze(
         CodeletInstance instance, AccumulationNest nest, AccessInstance aAccess, AccessInstance bAccess, VnniAMode? mode)
     {

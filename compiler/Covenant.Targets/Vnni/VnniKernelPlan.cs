@@ -213,7 +213,7 @@ public sealed record VnniKernelPlan(
     /// reduction values), rounded to what the kernel's loops need. The thread split stays the target's: the mapping
     /// spreads work over the cores evenly but does not say how. <paramref name="options"/> still override (tuning).
     /// </summary>
-    public static Result<VnniKernelPlan> FromMapping(Mapping.Model.Mapping mapping, VnniPlanOptions? options = null)
+    public static Result<VnniKernelPlan> FromMapping(LayerMapping mapping, VnniPlanOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         options ??= VnniPlanOptions.Default;
@@ -236,7 +236,7 @@ public sealed record VnniKernelPlan(
     }
 
     // Reads the register block and the cache blocks off the mapping's tiles, where the options leave them open.
-    private static VnniPlanOptions MappedBlocking(Mapping.Model.Mapping mapping, VnniGemm gemm, VnniIsa isa, VnniPlanOptions options)
+    private static VnniPlanOptions MappedBlocking(LayerMapping mapping, VnniGemm gemm, VnniIsa isa, VnniPlanOptions options)
     {
         var lanes = isa.Lanes;
         var names = gemm.Loops.Select(l => l.Name).ToImmutableArray();

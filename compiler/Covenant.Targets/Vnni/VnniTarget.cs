@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Covenant.Acg;
 using Covenant.Core.Diagnostics;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Vnni;
 
@@ -29,7 +30,7 @@ public sealed class VnniTarget : ITarget
 
     public string Name => KnownTargets.Vnni;
 
-    public Result<TargetOutput> Lower(Mapping.Model.Mapping mapping, TargetOptions options)
+    public Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         ArgumentNullException.ThrowIfNull(options);

@@ -21,7 +21,7 @@ public sealed record VtaBounds(long ComputeCycles, long LoadCycles, long StoreCy
 {
     public long Cycles => Math.Max(ComputeCycles, Math.Max(LoadCycles, StoreCycles));
 
-    public static VtaBounds Of(Mapping.Model.Mapping mapping, VtaConfig config)
+    public static VtaBounds Of(LayerMapping mapping, VtaConfig config)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         ArgumentNullException.ThrowIfNull(config);

@@ -27,7 +27,7 @@ public sealed class VtaDecodingException : FormatException
 
 /// <summary>
 /// The inverse of <see cref="VtaEncoder"/>: 16 bytes → an instruction record, 32 bits → a micro-op. Unused bits
-/// are ignored (TVM's runtime leaves them uninitialised, so streams are compared by decoded fields); ALU's
+/// are ignored (TVM's runtime leaves them uninitialized, so streams are compared by decoded fields); ALU's
 /// reset bit is ignored too. Memory types and ALU opcodes outside the known values are kept as numbers for
 /// the simulator to report.
 /// </summary>

@@ -78,7 +78,7 @@ public sealed class VtaTimingModel
             : Math.Max(1, Ceiling(Config.GemmLatencyCycles) + GemmUopCycles(gemm));
     }
 
-    /// <summary>The cycles the GEMM core spends on multiply-accumulate micro-ops (0 for a reset): what utilisation counts.</summary>
+    /// <summary>The cycles the GEMM core spends on multiply-accumulate micro-ops (0 for a reset): what utilization counts.</summary>
     public long GemmUopCycles(VtaGemm gemm)
     {
         ArgumentNullException.ThrowIfNull(gemm);

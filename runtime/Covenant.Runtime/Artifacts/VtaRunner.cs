@@ -14,7 +14,7 @@ public sealed record VtaOutputComparison(string Tensor, ComparisonResult Compari
 
 /// <summary>
 /// What running a lowered program on the simulator gave: whether every output matches the reference exactly, the
-/// first mismatch, the simulator's issues and counters (cycles, GEMM utilisation, per-module busy cycles).
+/// first mismatch, the simulator's issues and counters (cycles, GEMM utilization, per-module busy cycles).
 /// </summary>
 public sealed record VtaRunReport(
     string Codelet,

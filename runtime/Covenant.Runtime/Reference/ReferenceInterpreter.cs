@@ -20,7 +20,7 @@ public sealed record InterpreterOptions
 /// <summary>
 /// The reference interpreter: runs a codelet instance exactly as the value semantics in
 /// <see cref="CodeletInstance"/>'s comment define it. Every target's results are checked against it, so
-/// it favours being obviously right, and is compiled (per nest, once) to be fast enough for real layers.
+/// it favors being obviously right, and is compiled (per nest, once) to be fast enough for real layers.
 /// </summary>
 public static class ReferenceInterpreter
 {

@@ -24,10 +24,10 @@ public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(inputs);
         var location = SourceLocation.OfFile(artifact.Directory);
-        TcKernel kernel;
+        TensorCoreKernel kernel;
         try
         {
-            kernel = TcKernel.FromJson(File.ReadAllText(artifact.PathOf(TensorCoreTarget.ProgramFile)));
+            kernel = TensorCoreKernel.FromJson(File.ReadAllText(artifact.PathOf(TensorCoreTarget.ProgramFile)));
             var source = File.ReadAllText(artifact.PathOf(TensorCoreTarget.KernelFile));
             if (source != TensorCoreCudaPrinter.Print(kernel))
             {
@@ -44,7 +44,7 @@ public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
     }
 
     /// <summary>Simulates a program, turning simulation errors into diagnostics.</summary>
-    public static Result<Execution.Execution> Simulate(TcKernel kernel, IReadOnlyDictionary<string, TensorData> inputs, SourceLocation? location = null, double? predictedCycles = null)
+    public static Result<Execution.Execution> Simulate(TensorCoreKernel kernel, IReadOnlyDictionary<string, TensorData> inputs, SourceLocation? location = null, double? predictedCycles = null)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         TensorCoreRunResult result;

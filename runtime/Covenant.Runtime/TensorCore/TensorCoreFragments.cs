@@ -20,23 +20,23 @@ namespace Covenant.Runtime.TensorCore;
 public static class TensorCoreFragments
 {
     /// <summary>Elements per 32-bit register of an A or B fragment.</summary>
-    public static int ElementsPerRegister(TcMmaShape shape) => shape == TcMmaShape.M16N8K16F16 ? 2 : 4;
+    public static int ElementsPerRegister(TensorCoreMmaShape shape) => shape == TensorCoreMmaShape.M16N8K16F16 ? 2 : 4;
 
-    public static int K(TcMmaShape shape) => shape == TcMmaShape.M16N8K16F16 ? 16 : 32;
+    public static int K(TensorCoreMmaShape shape) => shape == TensorCoreMmaShape.M16N8K16F16 ? 16 : 32;
 
     /// <summary>ldmatrix: the (row, 16-bit column) of its matrix that half <paramref name="half"/> of lane <paramref name="lane"/>'s register holds.</summary>
     public static (int Row, int Column) LdMatrix(int lane, int half, bool trans) =>
         trans ? ((2 * (lane % 4)) + half, lane / 4) : (lane / 4, (2 * (lane % 4)) + half);
 
     /// <summary>mma A: (row, k) of element <paramref name="element"/> of register <paramref name="register"/> (0..3) of a lane.</summary>
-    public static (int Row, int K) A(TcMmaShape shape, int lane, int register, int element)
+    public static (int Row, int K) A(TensorCoreMmaShape shape, int lane, int register, int element)
     {
         var per = ElementsPerRegister(shape);
         return ((lane / 4) + (8 * (register % 2)), (per * (lane % 4)) + element + (register / 2 * per * 4));
     }
 
     /// <summary>mma B: (k, column) of element <paramref name="element"/> of register <paramref name="register"/> (0..1) of a lane.</summary>
-    public static (int K, int Column) B(TcMmaShape shape, int lane, int register, int element)
+    public static (int K, int Column) B(TensorCoreMmaShape shape, int lane, int register, int element)
     {
         var per = ElementsPerRegister(shape);
         return ((per * (lane % 4)) + element + (register * per * 4), lane / 4);

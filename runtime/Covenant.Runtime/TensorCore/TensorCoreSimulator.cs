@@ -49,7 +49,7 @@ public sealed record TensorCoreStatistics(
 public sealed record TensorCoreRunResult(IReadOnlyDictionary<string, TensorData> Outputs, TensorCoreStatistics Statistics);
 
 /// <summary>
-/// A functional simulator of a <see cref="TcKernel"/>: every block of the grid in turn, every thread's registers and
+/// A functional simulator of a <see cref="TensorCoreKernel"/>: every block of the grid in turn, every thread's registers and
 /// variables, the block's shared memory, cp.async groups that land only at <c>cp.async.wait_group</c>, and warp-level
 /// ldmatrix and mma with the PTX fragment layouts (<see cref="TensorCoreFragments"/>). f16 products are exact in f32 and
 /// summed in f32 in k order; s8 products are summed in wrapping int32, as the hardware does. Threads run the statements
@@ -60,7 +60,7 @@ public sealed record TensorCoreRunResult(IReadOnlyDictionary<string, TensorData>
 /// </summary>
 public sealed class TensorCoreSimulator
 {
-    private readonly TcKernel kernel;
+    private readonly TensorCoreKernel kernel;
     private readonly Dictionary<string, int> slots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> registerArrays = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> tensorIndex = new(StringComparer.Ordinal);
@@ -79,7 +79,7 @@ public sealed class TensorCoreSimulator
     private int epoch;
     private long mmaCount, ldmatrixCount, conflicts, cpBytes, elementCopies, barriers, stores;
 
-    public TensorCoreSimulator(TcKernel kernel)
+    public TensorCoreSimulator(TensorCoreKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         this.kernel = kernel;
@@ -228,7 +228,7 @@ public sealed class TensorCoreSimulator
 
     private sealed record LdMatrixNode(int Count, bool Trans, int Fragment, int First, Func<long[], long> Address) : Node;
 
-    private sealed record MmaNode(TcMmaShape Shape, int Accumulator, int AccumulatorFirst, int A, int AFirst, int B, int BFirst) : Node;
+    private sealed record MmaNode(TensorCoreMmaShape Shape, int Accumulator, int AccumulatorFirst, int A, int AFirst, int B, int BFirst) : Node;
 
     private sealed record ZeroNode(int Fragment) : Node;
 
@@ -236,48 +236,48 @@ public sealed class TensorCoreSimulator
 
     private sealed record PendingCopy(int Shared, int Tensor, long SourceByte, int Bytes, bool Valid);
 
-    private Node[] Compile(ImmutableArray<TcStmt> body)
+    private Node[] Compile(ImmutableArray<TensorCoreStmt> body)
     {
         var nodes = new List<Node>();
         foreach (var statement in body)
         {
             switch (statement)
             {
-                case TcComment:
+                case TensorCoreComment:
                     break;
-                case TcLet let:
+                case TensorCoreLet let:
                 {
                     var value = Compile(let.Value);
                     nodes.Add(new LetNode(Slot(let.Var), value));
                     break;
                 }
 
-                case TcFor loop:
+                case TensorCoreFor loop:
                 {
                     var slot = Slot(loop.Var);
                     nodes.Add(new ForNode(slot, loop.Count, Compile(loop.Body)));
                     break;
                 }
 
-                case TcIf branch:
+                case TensorCoreIf branch:
                     nodes.Add(new IfNode(Compile(branch.Condition), Compile(branch.Body)));
                     break;
-                case TcCpAsync copy:
+                case TensorCoreCpAsync copy:
                     nodes.Add(new CopyNode(true, Compile(copy.Shared), Tensor(copy.Tensor), Compile(copy.Offset), Compile(copy.Valid), Compile(copy.Guard)));
                     break;
-                case TcCopyElement copy:
+                case TensorCoreCopyElement copy:
                     nodes.Add(new CopyNode(false, Compile(copy.Shared), Tensor(copy.Tensor), Compile(copy.Offset), Compile(copy.Valid), Compile(copy.Guard)));
                     break;
-                case TcCommitGroup:
+                case TensorCoreCommitGroup:
                     nodes.Add(new CommitNode());
                     break;
-                case TcWaitGroup wait:
+                case TensorCoreWaitGroup wait:
                     nodes.Add(new WaitNode(wait.Pending));
                     break;
-                case TcBarrier:
+                case TensorCoreBarrier:
                     nodes.Add(new BarrierNode());
                     break;
-                case TcLdMatrix load:
+                case TensorCoreLdMatrix load:
                     if (load.Count is not (1 or 2 or 4))
                     {
                         throw new InvalidDataException($"ldmatrix .x{load.Count} does not exist");
@@ -285,14 +285,14 @@ public sealed class TensorCoreSimulator
 
                     nodes.Add(new LdMatrixNode(load.Count, load.Trans, RegisterArray(load.Fragment, load.First + load.Count), load.First, Compile(load.Address)));
                     break;
-                case TcMma mma:
+                case TensorCoreMma mma:
                     nodes.Add(new MmaNode(mma.Shape, RegisterArray(mma.Accumulator, mma.AccumulatorFirst + 4), mma.AccumulatorFirst,
                         RegisterArray(mma.A, mma.AFirst + 4), mma.AFirst, RegisterArray(mma.B, mma.BFirst + 2), mma.BFirst));
                     break;
-                case TcZero zero:
+                case TensorCoreZero zero:
                     nodes.Add(new ZeroNode(RegisterArray(zero.Fragment, 0)));
                     break;
-                case TcStore store:
+                case TensorCoreStore store:
                     nodes.Add(new StoreNode(RegisterArray(store.Accumulator, store.Register + 1), store.Register, Tensor(store.Tensor), Compile(store.Offset), Compile(store.Valid)));
                     break;
                 default:
@@ -326,17 +326,17 @@ public sealed class TensorCoreSimulator
 
     private int Tensor(string name) => tensorIndex.TryGetValue(name, out var index) ? index : throw new InvalidDataException($"unknown tensor '{name}'");
 
-    private Func<long[], long> Compile(TcExpr expression)
+    private Func<long[], long> Compile(TensorCoreExpr expression)
     {
         switch (expression)
         {
-            case TcConst c:
+            case TensorCoreConst c:
             {
                 var value = c.Value;
                 return _ => value;
             }
 
-            case TcVar v:
+            case TensorCoreVar v:
             {
                 if (!slots.TryGetValue(v.Name, out var slot))
                 {
@@ -346,21 +346,21 @@ public sealed class TensorCoreSimulator
                 return e => e[slot];
             }
 
-            case TcBinary b:
+            case TensorCoreBinary b:
             {
                 var left = Compile(b.Left);
                 var right = Compile(b.Right);
                 return b.Op switch
                 {
-                    TcOp.Add => e => left(e) + right(e),
-                    TcOp.Sub => e => left(e) - right(e),
-                    TcOp.Mul => e => left(e) * right(e),
-                    TcOp.Div => e => right(e) is var d && d != 0 ? left(e) / d : throw new TensorCoreSimulationException(TensorCoreSimulatorDiagnostics.BadAddress, "division by zero"),
-                    TcOp.Rem => e => right(e) is var d && d != 0 ? left(e) % d : throw new TensorCoreSimulationException(TensorCoreSimulatorDiagnostics.BadAddress, "division by zero"),
-                    TcOp.Xor => e => left(e) ^ right(e),
-                    TcOp.Shl => e => left(e) << (int)right(e),
-                    TcOp.Less => e => left(e) < right(e) ? 1 : 0,
-                    TcOp.And => e => left(e) != 0 && right(e) != 0 ? 1 : 0,
+                    TensorCoreOp.Add => e => left(e) + right(e),
+                    TensorCoreOp.Sub => e => left(e) - right(e),
+                    TensorCoreOp.Mul => e => left(e) * right(e),
+                    TensorCoreOp.Div => e => right(e) is var d && d != 0 ? left(e) / d : throw new TensorCoreSimulationException(TensorCoreSimulatorDiagnostics.BadAddress, "division by zero"),
+                    TensorCoreOp.Rem => e => right(e) is var d && d != 0 ? left(e) % d : throw new TensorCoreSimulationException(TensorCoreSimulatorDiagnostics.BadAddress, "division by zero"),
+                    TensorCoreOp.Xor => e => left(e) ^ right(e),
+                    TensorCoreOp.Shl => e => left(e) << (int)right(e),
+                    TensorCoreOp.Less => e => left(e) < right(e) ? 1 : 0,
+                    TensorCoreOp.And => e => left(e) != 0 && right(e) != 0 ? 1 : 0,
                     _ => throw new InvalidDataException($"unknown operator {b.Op}"),
                 };
             }
@@ -494,7 +494,7 @@ public sealed class TensorCoreSimulator
     private void Copy(CopyNode copy, int thread)
     {
         var tensor = kernel.Tensors[copy.Tensor];
-        var bytes = copy.Async ? TcCpAsync.Bytes : tensor.ElementBytes;
+        var bytes = copy.Async ? TensorCoreCpAsync.Bytes : tensor.ElementBytes;
         var destination = copy.Shared(env[thread]);
         var valid = copy.Valid(env[thread]) != 0;
         var source = valid ? copy.Offset(env[thread]) * tensor.ElementBytes : 0;
@@ -621,7 +621,7 @@ public sealed class TensorCoreSimulator
         mmaCount++;
         var k = TensorCoreFragments.K(mma.Shape);
         var per = TensorCoreFragments.ElementsPerRegister(mma.Shape);
-        if (mma.Shape == TcMmaShape.M16N8K16F16)
+        if (mma.Shape == TensorCoreMmaShape.M16N8K16F16)
         {
             Span<float> a = stackalloc float[16 * 16];
             Span<float> b = stackalloc float[16 * 8];

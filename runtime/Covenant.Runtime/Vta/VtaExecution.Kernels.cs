@@ -125,7 +125,7 @@ internal sealed partial class VtaExecution
 
     // ---------------------------------------------------------------- LOAD
 
-    // Hot loops run once per instruction: compile them optimised at once rather than through tiering.
+    // Hot loops run once per instruction: compile them optimized at once rather than through tiering.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExecuteLoad(VtaLoad load, int m, int seq)
     {
@@ -318,7 +318,7 @@ internal sealed partial class VtaExecution
 
     // ---------------------------------------------------------------- STORE
 
-    // Hot loops run once per instruction: compile them optimised at once rather than through tiering.
+    // Hot loops run once per instruction: compile them optimized at once rather than through tiering.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExecuteStore(VtaStore store, int seq)
     {
@@ -471,7 +471,7 @@ internal sealed partial class VtaExecution
         }
     }
 
-    // Hot loops run once per instruction: compile them optimised at once rather than through tiering.
+    // Hot loops run once per instruction: compile them optimized at once rather than through tiering.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ResetLoop(VtaGemm gemm, int seq)
     {
@@ -498,7 +498,7 @@ internal sealed partial class VtaExecution
     }
 
     /// <summary>The hot loop: one 1×BLOCK_IN · BLOCK_IN×BLOCK_OUT product per micro-op, indices precomputed per iteration, no allocation.</summary>
-    // Hot loops run once per instruction: compile them optimised at once rather than through tiering.
+    // Hot loops run once per instruction: compile them optimized at once rather than through tiering.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void GemmLoop(VtaGemm gemm, int seq)
     {
@@ -694,7 +694,7 @@ internal sealed partial class VtaExecution
 
     // ---------------------------------------------------------------- ALU
 
-    // Hot loops run once per instruction: compile them optimised at once rather than through tiering.
+    // Hot loops run once per instruction: compile them optimized at once rather than through tiering.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ExecuteAlu(VtaAlu alu, int seq)
     {

@@ -202,7 +202,7 @@ internal sealed partial class VtaExecution
         return runnable;
     }
 
-    private bool CheckFlag(bool set, VtaQueue? queue, string flag, VtaModule module, string neighbour)
+    private bool CheckFlag(bool set, VtaQueue? queue, string flag, VtaModule module, string neighbor)
     {
         if (!set || queue is not null)
         {
@@ -210,7 +210,7 @@ internal sealed partial class VtaExecution
         }
 
         Report(IllegalDependencyFlag, Severity.Error, current,
-            $"{flag} is set, but the {VtaDependencyRules.Name(module)} module has no {neighbour} module, so it names no token queue (the fsim dereferences a null queue); clear it");
+            $"{flag} is set, but the {VtaDependencyRules.Name(module)} module has no {neighbor} module, so it names no token queue (the fsim dereferences a null queue); clear it");
         return false;
     }
 

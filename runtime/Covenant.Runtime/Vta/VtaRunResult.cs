@@ -149,7 +149,7 @@ public sealed record VtaStatistics
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.AppendLine(c, $"cycles {TotalCycles}{(Seconds is { } s ? $" ({s * 1e6:0.###} us)" : "")}, GEMM utilisation {GemmUtilization:P1}");
+        text.AppendLine(c, $"cycles {TotalCycles}{(Seconds is { } s ? $" ({s * 1e6:0.###} us)" : "")}, GEMM utilization {GemmUtilization:P1}");
         foreach (var (name, m) in new[] { ("load", Load), ("compute", Compute), ("store", Store) })
         {
             text.AppendLine(c, $"  {name,-7} {m.Instructions} instructions, busy {m.BusyCycles}, stalled {m.StallCycles}, done at {m.EndCycle}");

@@ -6,7 +6,7 @@ namespace Covenant.Runtime.Vta;
 
 /// <summary>
 /// Executes VTA instruction streams bit-exactly (the functional simulator's semantics, vta-isa.md §4) and
-/// counts cycles, with the load, compute and store modules running concurrently and synchronised by the four
+/// counts cycles, with the load, compute and store modules running concurrently and synchronized by the four
 /// dependency-token queues (§5). It also checks everything a stream needs to be valid on hardware (§6): see
 /// <see cref="VtaSimulatorOptions"/> and <see cref="VtaSimulatorDiagnostics"/>.
 /// <para>

@@ -10,7 +10,7 @@ using static Covenant.Targets.Tests.Lowering.TestMappings;
 namespace Covenant.Targets.Tests.Lowering;
 
 /// <summary>Properties of lowered streams beyond the results: overlap, hazards, tokens, files, layouts, errors.</summary>
-public sealed class LoweringBehaviourTests
+public sealed class LoweringBehaviorTests
 {
     private static readonly MappingSpec Conv = new() { J = "k", K = "c" };
 

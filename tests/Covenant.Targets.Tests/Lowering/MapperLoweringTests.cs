@@ -2,6 +2,7 @@ using Covenant.Mapping;
 using Covenant.Runtime.Artifacts;
 using Covenant.Targets.Vta.Lowering;
 using static Covenant.Targets.Tests.Lowering.TestMappings;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Tests.Lowering;
 
@@ -60,7 +61,7 @@ public sealed class MapperLoweringTests
         }
     }
 
-    private static string Describe(Covenant.Mapping.Model.Mapping m) =>
+    private static string Describe(LayerMapping m) =>
         string.Join(", ", m.Embedding.Select(e => $"{e.Axis}<-{e.Loop ?? "-"}")) + "; " +
         string.Join(" ", m.Loops.Select(l => $"{l.Loop}:{l.Role.ToString()[0]} {l.Tile}/{l.PaddedExtent}")) +
         "; order " + string.Join(",", m.TileOrder) + "; db " + string.Join(",", m.DoubleBuffered) +

@@ -10,7 +10,7 @@ namespace Covenant.Targets.Tests.Lowering;
 /// <summary>
 /// ResNet-50 layers on VTA with tiles picked by a small search here (the mapper will do this properly): for each
 /// layer, candidate tilings that fit the double-buffered buffers are simulated and the fastest is verified bit-exact
-/// and reported (cycles, GEMM utilisation, ratio to the compute bound). Opt-in: it simulates ~200M MACs per layer.
+/// and reported (cycles, GEMM utilization, ratio to the compute bound). Opt-in: it simulates ~200M MACs per layer.
 /// </summary>
 [Explicit("benchmark: minutes")]
 [Category("Benchmark")]
@@ -45,7 +45,7 @@ public sealed class ResNet50Benchmark
     {
         var config = Config(arch);
         var lines = new List<string> { $"{"layer",-12} {"tiles",-26} {"cycles",10} {"bound",10} {"util",6} {"ratio",6} {"insns",6} {"lower ms",8}" };
-        var utilisations = new List<double>();
+        var utilizations = new List<double>();
         foreach (var (name, bindings) in Layers)
         {
             var instance = Instance("conv2d", bindings);
@@ -81,13 +81,13 @@ public sealed class ResNet50Benchmark
             var report = VtaRunner.Run(best.Program!, instance, 7);
             Assert.That(report.Match, Is.True, report.ToString());
             var bound = instance.Sizes["P"] * instance.Sizes["Q"] * C * K * instance.Sizes["R"] * instance.Sizes["S"] / (config.BlockIn * config.BlockOut);
-            utilisations.Add(report.GemmUtilization);
+            utilizations.Add(report.GemmUtilization);
             lines.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{name,-12} {best.Tiles,-26} {report.Cycles,10} {bound,10} {report.GemmUtilization,6:P0} {(double)bound / report.Cycles,6:P0} {best.Program!.Instructions.Length,6} {best.LowerMs,8:0.0}"));
         }
 
-        utilisations.Sort();
-        lines.Add(string.Create(CultureInfo.InvariantCulture, $"median GEMM utilisation (3x3 and 1x1 layers): {utilisations[utilisations.Count / 2]:P1}"));
+        utilizations.Sort();
+        lines.Add(string.Create(CultureInfo.InvariantCulture, $"median GEMM utilization (3x3 and 1x1 layers): {utilizations[utilizations.Count / 2]:P1}"));
         TestContext.Out.WriteLine(string.Join("\n", lines));
     }
 

@@ -10,7 +10,6 @@ using Covenant.Runtime.Artifacts;
 using Covenant.Targets.Vta;
 using Covenant.Targets.Vta.Lowering;
 using Covenant.Testing;
-using MappingRecord = Covenant.Mapping.Model.Mapping;
 
 namespace Covenant.Targets.Tests.Lowering;
 
@@ -38,7 +37,7 @@ internal sealed record MappingSpec
 }
 
 /// <summary>
-/// Builds <see cref="MappingRecord"/>s by hand (the mapper is written elsewhere): roles from which tensors each loop
+/// Builds <see cref="LayerMapping"/>s by hand (the mapper is written elsewhere): roles from which tensors each loop
 /// indexes, padding to the axis extents, tiles as given. Caches codelets, graphs and configurations.
 /// </summary>
 internal static class TestMappings
@@ -79,7 +78,7 @@ internal static class TestMappings
         return instance.Value!;
     }
 
-    public static MappingRecord Build(CodeletInstance instance, string arch, MappingSpec spec)
+    public static LayerMapping Build(CodeletInstance instance, string arch, MappingSpec spec)
     {
         var graph = Graph(arch);
         var nestIndex = instance.Nests.ToList().FindIndex(n => n.Statements is [{ Kind: AssignKind.Accumulate }]);
@@ -151,7 +150,7 @@ internal static class TestMappings
             EpilogueOp.Min => e.Tensor is null ? "min_imm" : "min",
             _ => e.Tensor is null ? "shr_imm" : "shr",
         })).ToImmutableArray();
-        return new MappingRecord(
+        return new LayerMapping(
             instance,
             graph,
             nestIndex,
@@ -168,7 +167,7 @@ internal static class TestMappings
             new CostEstimate(0, 0, ImmutableDictionary<string, long>.Empty, ImmutableDictionary<string, double>.Empty, ImmutableDictionary<string, long>.Empty));
     }
 
-    public static VtaProgram Lower(MappingRecord mapping, string arch, VtaLoweringOptions? options = null)
+    public static VtaProgram Lower(LayerMapping mapping, string arch, VtaLoweringOptions? options = null)
     {
         var result = VtaLowering.Lower(mapping, Config(arch), options);
         Assert.That(result.Succeeded, Is.True, () => string.Join("\n", result.Diagnostics));

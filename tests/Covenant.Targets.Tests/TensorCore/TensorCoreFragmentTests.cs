@@ -33,12 +33,12 @@ public class TensorCoreFragmentTests
         {
             for (var i = 0; i < 8; i++)
             {
-                Assert.That(TensorCoreFragments.A(TcMmaShape.M16N8K16F16, lane, i / 2, i % 2), Is.EqualTo(PtxF16A(lane, i)), $"lane {lane} a{i}");
+                Assert.That(TensorCoreFragments.A(TensorCoreMmaShape.M16N8K16F16, lane, i / 2, i % 2), Is.EqualTo(PtxF16A(lane, i)), $"lane {lane} a{i}");
             }
 
             for (var i = 0; i < 4; i++)
             {
-                Assert.That(TensorCoreFragments.B(TcMmaShape.M16N8K16F16, lane, i / 2, i % 2), Is.EqualTo(PtxF16B(lane, i)), $"lane {lane} b{i}");
+                Assert.That(TensorCoreFragments.B(TensorCoreMmaShape.M16N8K16F16, lane, i / 2, i % 2), Is.EqualTo(PtxF16B(lane, i)), $"lane {lane} b{i}");
                 Assert.That(TensorCoreFragments.C(lane, i), Is.EqualTo(PtxC(lane, i)), $"lane {lane} c{i}");
             }
         }
@@ -51,12 +51,12 @@ public class TensorCoreFragmentTests
         {
             for (var i = 0; i < 16; i++)
             {
-                Assert.That(TensorCoreFragments.A(TcMmaShape.M16N8K32S8, lane, i / 4, i % 4), Is.EqualTo(PtxS8A(lane, i)), $"lane {lane} a{i}");
+                Assert.That(TensorCoreFragments.A(TensorCoreMmaShape.M16N8K32S8, lane, i / 4, i % 4), Is.EqualTo(PtxS8A(lane, i)), $"lane {lane} a{i}");
             }
 
             for (var i = 0; i < 8; i++)
             {
-                Assert.That(TensorCoreFragments.B(TcMmaShape.M16N8K32S8, lane, i / 4, i % 4), Is.EqualTo(PtxS8B(lane, i)), $"lane {lane} b{i}");
+                Assert.That(TensorCoreFragments.B(TensorCoreMmaShape.M16N8K32S8, lane, i / 4, i % 4), Is.EqualTo(PtxS8B(lane, i)), $"lane {lane} b{i}");
             }
         }
     }
@@ -64,7 +64,7 @@ public class TensorCoreFragmentTests
     [Test]
     public void EveryFragmentCoversItsMatrixOnce()
     {
-        foreach (var shape in new[] { TcMmaShape.M16N8K16F16, TcMmaShape.M16N8K32S8 })
+        foreach (var shape in new[] { TensorCoreMmaShape.M16N8K16F16, TensorCoreMmaShape.M16N8K32S8 })
         {
             var k = TensorCoreFragments.K(shape);
             var per = TensorCoreFragments.ElementsPerRegister(shape);
@@ -112,12 +112,12 @@ public class TensorCoreFragmentTests
                     // Matrix `register` covers rows 8 (register % 2) .. +7, columns 8 (register / 2) .. +7.
                     var (row, column) = TensorCoreFragments.LdMatrix(lane, half, trans: false);
                     var loaded = ((8 * (register % 2)) + row, (8 * (register / 2)) + column);
-                    Assert.That(loaded, Is.EqualTo(TensorCoreFragments.A(TcMmaShape.M16N8K16F16, lane, register, half)));
+                    Assert.That(loaded, Is.EqualTo(TensorCoreFragments.A(TensorCoreMmaShape.M16N8K16F16, lane, register, half)));
 
                     // Transposed: matrix `register` holds rows k = 8 (register / 2) + .., columns m = 8 (register % 2) + ..
                     var (kRow, mColumn) = TensorCoreFragments.LdMatrix(lane, half, trans: true);
                     var transposed = ((8 * (register % 2)) + mColumn, (8 * (register / 2)) + kRow);
-                    Assert.That(transposed, Is.EqualTo(TensorCoreFragments.A(TcMmaShape.M16N8K16F16, lane, register, half)));
+                    Assert.That(transposed, Is.EqualTo(TensorCoreFragments.A(TensorCoreMmaShape.M16N8K16F16, lane, register, half)));
                 }
             }
         }

@@ -34,7 +34,7 @@ public class TensorCoreKernelTests
     public void TheElementByElementFallbackMatches(string codelet, string bindings)
     {
         var plan = Plan(codelet, bindings, options: new TensorCorePlanOptions { ByElement = true });
-        Assert.That(new[] { plan.A.Layout, plan.B.Layout }, Is.All.EqualTo(TcOperandLayout.KMajorByElement));
+        Assert.That(new[] { plan.A.Layout, plan.B.Layout }, Is.All.EqualTo(TensorCoreOperandLayout.KMajorByElement));
         var statistics = RunAndCompare(plan);
         Assert.That(statistics.ElementCopies, Is.GreaterThan(0));
         Assert.That(statistics.CpAsyncBytes, Is.Zero);
@@ -75,8 +75,8 @@ public class TensorCoreKernelTests
         // gemm_f16's b[k, n] is contiguous along n: staged N-major and read with ldmatrix.trans.
         var plan = Plan("gemm_f16", "M=48, N=64, K=64");
         var layouts = new[] { plan.A.Layout, plan.B.Layout };
-        Assert.That(layouts, Does.Contain(TcOperandLayout.KMajor));
-        Assert.That(layouts, Does.Contain(TcOperandLayout.MnMajor));
+        Assert.That(layouts, Does.Contain(TensorCoreOperandLayout.KMajor));
+        Assert.That(layouts, Does.Contain(TensorCoreOperandLayout.MnMajor));
         RunAndCompare(plan);
     }
 

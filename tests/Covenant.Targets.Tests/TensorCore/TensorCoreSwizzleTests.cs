@@ -54,12 +54,12 @@ public class TensorCoreSwizzleTests
     public void TheKernelsLdmatrixAddressesAreConflictFree(string codelet, string bindings)
     {
         var kernel = TensorCoreKernelBuilder.Build(Plan(codelet, bindings));
-        var lets = kernel.Body.OfType<TcLet>().ToList();
-        var loads = kernel.AllStatements().OfType<TcLdMatrix>().ToList();
+        var lets = kernel.Body.OfType<TensorCoreLet>().ToList();
+        var loads = kernel.AllStatements().OfType<TensorCoreLdMatrix>().ToList();
         Assert.That(loads, Is.Not.Empty);
         for (var tid = 0; tid < kernel.Threads; tid += 32)
         {
-            var phases = new Dictionary<(TcLdMatrix, int), List<long>>();
+            var phases = new Dictionary<(TensorCoreLdMatrix, int), List<long>>();
             for (var lane = 0; lane < 32; lane++)
             {
                 var values = new Dictionary<string, long>(StringComparer.Ordinal) { ["tid"] = tid + lane, ["bx"] = 0, ["by"] = 0, ["bz"] = 0, ["sb"] = 0 };
@@ -87,21 +87,21 @@ public class TensorCoreSwizzleTests
         }
     }
 
-    private static long Evaluate(TcExpr expression, Dictionary<string, long> values) => expression switch
+    private static long Evaluate(TensorCoreExpr expression, Dictionary<string, long> values) => expression switch
     {
-        TcConst c => c.Value,
-        TcVar v => values[v.Name],
-        TcBinary b => b.Op switch
+        TensorCoreConst c => c.Value,
+        TensorCoreVar v => values[v.Name],
+        TensorCoreBinary b => b.Op switch
         {
-            TcOp.Add => Evaluate(b.Left, values) + Evaluate(b.Right, values),
-            TcOp.Sub => Evaluate(b.Left, values) - Evaluate(b.Right, values),
-            TcOp.Mul => Evaluate(b.Left, values) * Evaluate(b.Right, values),
-            TcOp.Div => Evaluate(b.Left, values) / Evaluate(b.Right, values),
-            TcOp.Rem => Evaluate(b.Left, values) % Evaluate(b.Right, values),
-            TcOp.Xor => Evaluate(b.Left, values) ^ Evaluate(b.Right, values),
-            TcOp.Shl => Evaluate(b.Left, values) << (int)Evaluate(b.Right, values),
-            TcOp.Less => Evaluate(b.Left, values) < Evaluate(b.Right, values) ? 1 : 0,
-            TcOp.And => Evaluate(b.Left, values) != 0 && Evaluate(b.Right, values) != 0 ? 1 : 0,
+            TensorCoreOp.Add => Evaluate(b.Left, values) + Evaluate(b.Right, values),
+            TensorCoreOp.Sub => Evaluate(b.Left, values) - Evaluate(b.Right, values),
+            TensorCoreOp.Mul => Evaluate(b.Left, values) * Evaluate(b.Right, values),
+            TensorCoreOp.Div => Evaluate(b.Left, values) / Evaluate(b.Right, values),
+            TensorCoreOp.Rem => Evaluate(b.Left, values) % Evaluate(b.Right, values),
+            TensorCoreOp.Xor => Evaluate(b.Left, values) ^ Evaluate(b.Right, values),
+            TensorCoreOp.Shl => Evaluate(b.Left, values) << (int)Evaluate(b.Right, values),
+            TensorCoreOp.Less => Evaluate(b.Left, values) < Evaluate(b.Right, values) ? 1 : 0,
+            TensorCoreOp.And => Evaluate(b.Left, values) != 0 && Evaluate(b.Right, values) != 0 ? 1 : 0,
             _ => throw new ArgumentOutOfRangeException(nameof(expression)),
         },
         _ => throw new ArgumentOutOfRangeException(nameof(expression)),

@@ -65,7 +65,7 @@ public class TensorCoreTargetTests
     public void TheProgramRoundTripsThroughJson()
     {
         var kernel = TensorCoreKernelBuilder.Build(Plan("conv2d_f16", "N=1, H=6, W=6, C=16, K=16, R=3, S=3, pad=1"));
-        var back = TcKernel.FromJson(kernel.ToJson());
+        var back = TensorCoreKernel.FromJson(kernel.ToJson());
         Assert.That(TensorCoreCudaPrinter.Print(back), Is.EqualTo(TensorCoreCudaPrinter.Print(kernel)));
         Assert.That(back.AllStatements().Count(), Is.EqualTo(kernel.AllStatements().Count()));
     }
@@ -95,23 +95,23 @@ public class TensorCoreTargetTests
         Assert.That(lowered.Diagnostics.Single().Id, Is.EqualTo("COV5301"));
     }
 
-    private static TcKernel Without<T>(TcKernel kernel) where T : TcStmt => kernel with { Body = Strip<T>(kernel.Body) };
+    private static TensorCoreKernel Without<T>(TensorCoreKernel kernel) where T : TensorCoreStmt => kernel with { Body = Strip<T>(kernel.Body) };
 
-    private static ImmutableArray<TcStmt> Strip<T>(ImmutableArray<TcStmt> body) where T : TcStmt =>
+    private static ImmutableArray<TensorCoreStmt> Strip<T>(ImmutableArray<TensorCoreStmt> body) where T : TensorCoreStmt =>
         [.. body.Where(s => s is not T).Select(s => s switch
         {
-            TcFor f => f with { Body = Strip<T>(f.Body) },
-            TcIf i => i with { Body = Strip<T>(i.Body) },
+            TensorCoreFor f => f with { Body = Strip<T>(f.Body) },
+            TensorCoreIf i => i with { Body = Strip<T>(i.Body) },
             _ => s,
         })];
 
     // Lockstep simulation would compute the right numbers without the barrier or the wait; the checks must catch it.
-    [TestCase(typeof(TcBarrier))]
-    [TestCase(typeof(TcWaitGroup))]
+    [TestCase(typeof(TensorCoreBarrier))]
+    [TestCase(typeof(TensorCoreWaitGroup))]
     public void AMissingSynchronisationIsARace(Type removed)
     {
         var kernel = TensorCoreKernelBuilder.Build(Plan("gemm", "M=64, N=64, K=512"));
-        var broken = removed == typeof(TcBarrier) ? Without<TcBarrier>(kernel) : Without<TcWaitGroup>(kernel);
+        var broken = removed == typeof(TensorCoreBarrier) ? Without<TensorCoreBarrier>(kernel) : Without<TensorCoreWaitGroup>(kernel);
         var inputs = RandomTensors.Inputs(Plan("gemm", "M=64, N=64, K=512").Instance, 1);
         var error = Assert.Throws<TensorCoreSimulationException>(() => new TensorCoreSimulator(broken).Run(inputs));
         Assert.That(error!.Descriptor.Id, Is.EqualTo("COV6302"), error.Message);
@@ -121,7 +121,7 @@ public class TensorCoreTargetTests
     public void AStoreThatMissesElementsIsCaught()
     {
         var kernel = TensorCoreKernelBuilder.Build(Plan("gemm", "M=32, N=16, K=32"));
-        var broken = kernel with { Body = [.. kernel.Body.Where(s => s is not TcStore { Register: 0 })] };
+        var broken = kernel with { Body = [.. kernel.Body.Where(s => s is not TensorCoreStore { Register: 0 })] };
         var error = Assert.Throws<TensorCoreSimulationException>(() => new TensorCoreSimulator(broken).Run(RandomTensors.Inputs(Plan("gemm", "M=32, N=16, K=32").Instance, 1)));
         Assert.That(error!.Descriptor.Id, Is.EqualTo("COV6306"));
     }

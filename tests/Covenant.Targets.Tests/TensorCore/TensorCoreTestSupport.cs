@@ -7,6 +7,7 @@ using Covenant.Runtime.Reference;
 using Covenant.Runtime.TensorCore;
 using Covenant.Targets.TensorCore;
 using Covenant.Targets.Tests.Vnni;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Tests.TensorCore;
 
@@ -16,14 +17,14 @@ internal static class TensorCoreTestSupport
     public const string Sm80 = "tensorcore-sm80";
     public const string Sm90 = "tensorcore-sm90";
 
-    private static readonly ConcurrentDictionary<string, Mapping.Model.Mapping> Mappings = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, LayerMapping> Mappings = new(StringComparer.Ordinal);
 
     public static ArchitectureGraph Architecture(string name) => VnniTestSupport.Architecture(name);
 
     public static CodeletInstance Instance(string codelet, string bindings) => VnniTestSupport.Instance(codelet, bindings);
 
     /// <summary>The mapper's mapping (cached: the mapper is deterministic for a seed).</summary>
-    public static Mapping.Model.Mapping Map(string codelet, string bindings, string architecture = Sm80) =>
+    public static LayerMapping Map(string codelet, string bindings, string architecture = Sm80) =>
         Mappings.GetOrAdd($"{codelet}|{bindings}|{architecture}", _ =>
         {
             var mapped = Mapper.Map(Instance(codelet, bindings), Architecture(architecture));

@@ -12,7 +12,7 @@ namespace Covenant.Targets.Tests.Vnni;
 public class VnniTargetTests
 {
     // The mapper's own mapping, with the operand roles set by the test: which tensor plays the capability's u8 operand 'a'.
-    private static Mapping.Model.Mapping MappingOf(string codelet, string bindings, string broadcast, string packed, string accumulator)
+    private static LayerMapping MappingOf(string codelet, string bindings, string broadcast, string packed, string accumulator)
     {
         var mapped = Covenant.Mapping.Mapper.Map(Instance(codelet, bindings), Architecture("vnni-avx512"));
         Assert.That(mapped.Succeeded, Is.True, () => string.Join("\n", mapped.Diagnostics));

@@ -104,7 +104,7 @@ public static class CompileCommands
                 context.Out.WriteLine($"  {level.Storage + ":",-10} " + string.Join(" ", mapping.Loops.Select((l, i) => $"{l.Loop}={level.Tiles[i]}")));
             }
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  predicted: {compiled.Value.Output.PredictedCycles ?? mapping.Cost.Cycles:F0} cycles (cost model {mapping.Cost.Cycles:F0}, utilisation {mapping.Cost.Utilization:P0}); compiled in {clock.Elapsed.TotalSeconds:F2} s"));
+                $"  predicted: {compiled.Value.Output.PredictedCycles ?? mapping.Cost.Cycles:F0} cycles (cost model {mapping.Cost.Cycles:F0}, utilization {mapping.Cost.Utilization:P0}); compiled in {clock.Elapsed.TotalSeconds:F2} s"));
             return CovenantCli.Success;
         });
         return command;
@@ -155,7 +155,7 @@ public static class CompileCommands
         var json = new Option<bool>("--json") { Description = "Print one JSON object per layer." };
         var noRun = new Option<bool>("--no-run") { Description = "Compile every layer (and keep its artifact with -o) but do not run it." };
         var command = new Command("suite", "Compile and run every layer of a suite on one architecture; one row per layer " +
-            $"(match, cycles, utilisation, compile time). Exit {Mismatch} if any layer mismatches, 1 if any fails to compile.")
+            $"(match, cycles, utilization, compile time). Exit {Mismatch} if any layer mismatches, 1 if any fails to compile.")
         {
             suite, arch, only, codelets, output, seed, json, noRun,
         };
@@ -303,7 +303,7 @@ public static class CompileCommands
 
         if (execution.Utilization is { } utilization)
         {
-            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  compute utilisation: {utilization:P1}"));
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  compute utilization: {utilization:P1}"));
         }
 
         if (execution.Seconds is { } seconds)

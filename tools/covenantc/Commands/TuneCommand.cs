@@ -16,6 +16,7 @@ using Covenant.Runtime.Vta;
 using Covenant.Targets;
 using Covenant.Targets.Vta;
 using Covenant.Targets.Vta.Lowering;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Cli.Commands;
 
@@ -402,7 +403,7 @@ public static class TuneCommand
 
         public string Engine => "VTA simulator cycles";
 
-        public Measurement Measure(Covenant.Mapping.Model.Mapping mapping, CancellationToken cancellation)
+        public Measurement Measure(LayerMapping mapping, CancellationToken cancellation)
         {
             var lowered = VtaLowering.Lower(mapping, config, VtaLoweringOptions.Default);
             if (!lowered.Succeeded)
@@ -422,7 +423,7 @@ public static class TuneCommand
                 : Measurement.Failed("simulation: " + (result.Issues.FirstOrDefault(i => i.IsError)?.Message ?? "did not finish"));
         }
 
-        public double? LowerBound(Covenant.Mapping.Model.Mapping mapping) => VtaBounds.Of(mapping, config).Cycles;
+        public double? LowerBound(LayerMapping mapping) => VtaBounds.Of(mapping, config).Cycles;
     }
 
     /// <summary>
@@ -442,7 +443,7 @@ public static class TuneCommand
         public void Register(CodeletInstance instance, string codeletPath, ImmutableDictionary<string, long> bindings) =>
             sources[instance] = (codeletPath, bindings);
 
-        public Measurement Measure(Covenant.Mapping.Model.Mapping mapping, CancellationToken cancellation)
+        public Measurement Measure(LayerMapping mapping, CancellationToken cancellation)
         {
             var output = target.Lower(mapping, TargetOptions.Default);
             if (!output.Succeeded)

@@ -27,7 +27,7 @@ internal sealed class Item(VtaInstruction instruction, Fixup fixup = Fixup.None,
 }
 
 /// <summary>
-/// A run of instructions of one module that waits, as a whole, for groups of the neighbouring modules
+/// A run of instructions of one module that waits, as a whole, for groups of the neighboring modules
 /// (<see cref="Deps"/>). Tokens are derived from these dependencies (<see cref="StreamBuilder.Flatten"/>).
 /// </summary>
 internal sealed class Group(VtaModule module, string comment, int order)

@@ -10,11 +10,9 @@ using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Vta.Lowering;
 
-// Covenant.Mapping is also a namespace; inside Covenant.* the bare name would find it first.
-using Mapping = Covenant.Mapping.Model.Mapping;
 
 /// <summary>
-/// Lowers a <see cref="Mapping"/> of a codelet onto VTA's GEMM to a real VTA instruction stream (vta-isa.md), generic
+/// Lowers a <see cref="LayerMapping"/> of a codelet onto VTA's GEMM to a real VTA instruction stream (vta-isa.md), generic
 /// over the codelet: every address derives from the instance's affine indices and the mapping's axis embedding and
 /// tiles; there is no per-operator code.
 /// <para>
@@ -24,7 +22,7 @@ using Mapping = Covenant.Mapping.Model.Mapping;
 /// Extents that are not a multiple of the axis extent are padded with zeros in the layout.
 /// </para>
 /// <para>
-/// <b>Schedule.</b> Tiles are visited in <see cref="Mapping.TileOrder"/> (reductions innermost, so an ACC tile
+/// <b>Schedule.</b> Tiles are visited in <see cref="LayerMapping.TileOrder"/> (reductions innermost, so an ACC tile
 /// completes on chip). A step (one combination of tile indices) loads the INP and WGT tiles it needs unless they are
 /// resident (into the other half when double-buffered), resets the ACC tile on its first reduction step, runs GEMMs
 /// whose micro-op kernels and hardware loops <see cref="LoopPlanner"/> chooses, and on the last reduction step
@@ -34,7 +32,7 @@ using Mapping = Covenant.Mapping.Model.Mapping;
 /// </summary>
 public static class VtaLowering
 {
-    public static Result<VtaProgram> Lower(Mapping mapping, VtaConfig config, VtaLoweringOptions? options = null)
+    public static Result<VtaProgram> Lower(LayerMapping mapping, VtaConfig config, VtaLoweringOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         ArgumentNullException.ThrowIfNull(config);
@@ -103,7 +101,7 @@ internal sealed class Lowerer
     /// <summary>The largest iter_out / iter_in (14-bit fields).</summary>
     private const int MaxIter = (1 << VtaLayout.IterBits) - 1;
 
-    private readonly Mapping mapping;
+    private readonly LayerMapping mapping;
     private readonly VtaConfig cfg;
     private readonly VtaLoweringOptions options;
     private readonly CodeletInstance instance;
@@ -155,7 +153,7 @@ internal sealed class Lowerer
     private int uopLoads;
     private long gemmUops;
 
-    public Lowerer(Mapping mapping, VtaConfig config, VtaLoweringOptions options)
+    public Lowerer(LayerMapping mapping, VtaConfig config, VtaLoweringOptions options)
     {
         this.mapping = mapping;
         cfg = config;
@@ -183,7 +181,7 @@ internal sealed class Lowerer
             throw new LoweringException(VtaLoweringDiagnostics.UnsupportedConfig, string.Join("; ", configErrors.Select(e => e.Message)));
         }
 
-        Analyse();
+        Analyze();
         EnumerateSteps();
         PartitionBuffers();
         AllocateTensors();
@@ -193,7 +191,7 @@ internal sealed class Lowerer
 
     // ------------------------------------------------------------------ analysis
 
-    private void Analyse()
+    private void Analyze()
     {
         if (nest.Statements.Length != 1 || nest.Statements[0] is not { Kind: AssignKind.Accumulate } statement)
         {
@@ -335,7 +333,7 @@ internal sealed class Lowerer
             throw new LoweringException(VtaLoweringDiagnostics.UnsupportedNest, $"'{instance.Name}' has {instance.Outputs.Count()} outputs; the VTA lowering stores one");
         }
 
-        AnalyseEpilogue(outIndex);
+        AnalyzeEpilogue(outIndex);
     }
 
     /// <summary>
@@ -363,7 +361,7 @@ internal sealed class Lowerer
         }
     }
 
-    private void AnalyseEpilogue(int outIndex)
+    private void AnalyzeEpilogue(int outIndex)
     {
         var needsNest = mapping.Epilogue.Any(s => s.Tensor is not null);
         LoopNestInstance? epilogueNest = null;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Covenant.Acg;
 using Covenant.Core.Diagnostics;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Vta.Lowering;
 
@@ -14,7 +15,7 @@ public sealed class VtaTarget : ITarget
 {
     public string Name => KnownTargets.Vta;
 
-    public Result<TargetOutput> Lower(Covenant.Mapping.Model.Mapping mapping, TargetOptions options)
+    public Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options)
     {
         ArgumentNullException.ThrowIfNull(mapping);
         ArgumentNullException.ThrowIfNull(options);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints a hash of every emitted file of every layer of the four shipped suites on every shipped architecture,
 # plus the records of a fixed-seed tune run, so that a refactoring can prove it changed no result:
-#   tools/behaviour/artifact-hashes.sh > before.txt; ...change...; tools/behaviour/artifact-hashes.sh > after.txt; diff before.txt after.txt
+#   tools/behavior/artifact-hashes.sh > before.txt; ...change...; tools/behavior/artifact-hashes.sh > after.txt; diff before.txt after.txt
 # One line per file: "suite arch layer file sha256". A layer that does not compile prints "... error <its first diagnostic line>".
 # Tune records lose their wall-clock fields (seconds) before hashing; everything else in them must be equal.
 # Options: SUITES="resnet50 ..." ARCHS="vta ..." restrict the sweep; TUNE=0 skips the tune run.

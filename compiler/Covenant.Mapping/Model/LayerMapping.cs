@@ -75,7 +75,7 @@ public sealed record EpilogueStep(EpilogueOp Op, long? Immediate, string? Tensor
 
 /// <summary>
 /// The tile of one storage level above the operand storage (a cache or scratchpad the data passes through):
-/// iterations per tile of every loop, in the order of <see cref="Mapping.Loops"/>, each a whole multiple of the
+/// iterations per tile of every loop, in the order of <see cref="LayerMapping.Loops"/>, each a whole multiple of the
 /// tile of the level inside it; the bytes a tile holds, and the bytes and cycles of filling the level over the run.
 /// </summary>
 public sealed record TileLevel(string Storage, ImmutableArray<int> Tiles, long FootprintBytes, long TrafficBytes, double TransferCycles);
@@ -92,7 +92,7 @@ public sealed record CostEstimate(
     public double Utilization => Cycles > 0 ? ComputeCycles / Cycles : 0;
 }
 
-public sealed record Mapping(
+public sealed record LayerMapping(
     CodeletInstance Instance,
     ArchitectureGraph Graph,
     int NestIndex,
