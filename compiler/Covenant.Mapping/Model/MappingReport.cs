@@ -59,8 +59,8 @@ public static class MappingReport
                 ["computeCycles"] = Math.Round(cost.ComputeCycles),
                 ["utilization"] = Math.Round(cost.Utilization, 4),
                 ["predictedCycles"] = predictedCycles is { } p ? Math.Round(p) : null,
-                ["trafficBytes"] = new JsonObject([.. cost.TrafficBytes.Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))]),
-                ["tileFootprintBytes"] = new JsonObject([.. cost.FootprintBytes.Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))]),
+                ["trafficBytes"] = new JsonObject([.. cost.TrafficBytes.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))]),
+                ["tileFootprintBytes"] = new JsonObject([.. cost.FootprintBytes.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))]),
             },
         };
     }

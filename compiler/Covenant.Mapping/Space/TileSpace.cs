@@ -93,6 +93,18 @@ public sealed class TileSpace : IDisposable
             solver.Assert(context.MkDistinct(positions));
         }
 
+        (doubleBuffer, storages) = AssertCapacities(residents, levelTiler);
+        orderedBuffers = [.. doubleBuffer.OrderBy(p => p.Key, StringComparer.Ordinal)];
+        levelStorages = [.. levelTiler.Levels.Select(level => level.Name)];
+    }
+
+    /// <summary>
+    /// Each operand storage's capacity (double-buffered or not) in rows of its smallest resident, and each outer level's
+    /// capacity for the innermost tile; returns the double-buffering flags and the storages with their residents.
+    /// </summary>
+    private (ImmutableDictionary<string, BoolExpr> Buffers, ImmutableDictionary<string, (long Capacity, ImmutableArray<Resident> Residents)> Storages)
+        AssertCapacities(ImmutableArray<Resident> residents, LevelTiler levelTiler)
+    {
         var buffers = ImmutableDictionary.CreateBuilder<string, BoolExpr>();
         var storageBuilder = ImmutableDictionary.CreateBuilder<string, (long, ImmutableArray<Resident>)>();
         foreach (var group in residents.GroupBy(r => r.Storage))
@@ -138,10 +150,7 @@ public sealed class TileSpace : IDisposable
             solver.AssertAndTrack(context.MkLe(bytes, context.MkInt(LevelTiler.Capacity(level))), context.MkBoolConst($"capacity of {level.Name}"));
         }
 
-        doubleBuffer = buffers.ToImmutable();
-        orderedBuffers = [.. doubleBuffer.OrderBy(p => p.Key, StringComparer.Ordinal)];
-        storages = storageBuilder.ToImmutable();
-        levelStorages = [.. levelTiler.Levels.Select(level => level.Name)];
+        return (buffers.ToImmutable(), storageBuilder.ToImmutable());
     }
 
     /// <summary>Checks that a concrete choice satisfies the model (it always should for sampled ones).</summary>
