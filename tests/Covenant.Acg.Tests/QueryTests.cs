@@ -8,12 +8,7 @@ namespace Covenant.Acg.Tests;
 /// <summary>Graph queries on the shipped architectures, whose shapes are known, and on small hand-made graphs.</summary>
 public sealed class QueryTests
 {
-    private static AcgQueries Queries(string name)
-    {
-        var result = AcgLoader.Load(Path.Combine(Repo.Architectures, name + ".yaml"));
-        Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
-        return new AcgQueries(result.Value!);
-    }
+    private static AcgQueries Queries(string name) => new(Shipped.Architecture(name));
 
     [Test]
     public void TheQuikGraphGraphMirrorsTheModel()

@@ -11,12 +11,7 @@ public sealed class ShippedArchitectureTests
 {
     public static IEnumerable<string> Files => GoldenFile.Inputs(Repo.Architectures, "*.yaml");
 
-    private static ArchitectureGraph Load(string name)
-    {
-        var result = AcgLoader.Load(Path.Combine(Repo.Architectures, name + ".yaml"));
-        Assert.That(result.Diagnostics.Select(d => d.ToString()), Is.Empty);
-        return result.Value!;
-    }
+    private static ArchitectureGraph Load(string name) => Shipped.Architecture(name);
 
     [Test]
     public void TheExpectedArchitecturesAreShipped()

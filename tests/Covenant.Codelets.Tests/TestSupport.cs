@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using Covenant.Codelets.Parsing;
 using Covenant.Codelets.Semantics;
 using Covenant.Codelets.Syntax;
@@ -45,10 +44,7 @@ internal static class TestSupport
     }
 
     /// <summary>"M=4, N=8" as a bindings dictionary.</summary>
-    public static Dictionary<string, long> Bindings(string text) =>
-        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(item => item.Split('=', StringSplitOptions.TrimEntries))
-            .ToDictionary(pair => pair[0], pair => long.Parse(pair[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+    public static Dictionary<string, long> Bindings(string text) => Covenant.Testing.Shipped.Bindings(text);
 
     public static CodeletInstance InstantiateOk(string text, string bindings)
     {
@@ -68,10 +64,5 @@ internal static class TestSupport
     public static string[] IdsAt(IEnumerable<Diagnostic> diagnostics) =>
         [.. diagnostics.Select(d => $"{d.Id}@{d.Location?.Line},{d.Location?.Column}")];
 
-    public static CheckedCodelet LoadShipped(string name)
-    {
-        var result = CodeletLoader.Load(Path.Combine(Covenant.Testing.Repo.Codelets, name + ".cdlt"));
-        Assert.That(result.Diagnostics, Is.Empty, name);
-        return result.Value!;
-    }
+    public static CheckedCodelet LoadShipped(string name) => Covenant.Testing.Shipped.Codelet(name);
 }

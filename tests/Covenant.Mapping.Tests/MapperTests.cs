@@ -8,21 +8,10 @@ namespace Covenant.Mapping.Tests;
 
 public class MapperTests
 {
-    internal static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings)
-    {
-        var loaded = CodeletLoader.Load(Repo.PathOf("codelets", codelet + ".cdlt"));
-        Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
-        var instance = loaded.Value!.Instantiate(bindings.ToDictionary(b => b.Name, b => b.Value));
-        Assert.That(instance.Succeeded, Is.True, string.Join("\n", instance.Diagnostics));
-        return instance.Value!;
-    }
+    internal static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings) =>
+        Shipped.Instance(codelet, bindings.ToDictionary(b => b.Name, b => b.Value));
 
-    internal static Acg.Model.ArchitectureGraph Arch(string name)
-    {
-        var loaded = AcgLoader.Load(Repo.PathOf("architectures", name + ".yaml"));
-        Assert.That(loaded.Succeeded, Is.True, string.Join("\n", loaded.Diagnostics));
-        return loaded.Value!;
-    }
+    internal static Acg.Model.ArchitectureGraph Arch(string name) => Shipped.Architecture(name);
 
     [Test]
     public void MapsAResNetConvolutionOntoVtaWithChannelsOnTheBlockAxes()
@@ -53,13 +42,7 @@ public class MapperTests
 
 public class MapperEpilogueAndFailureTests
 {
-    private static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings)
-    {
-        var loaded = CodeletLoader.Load(Repo.PathOf("codelets", codelet + ".cdlt"));
-        var instance = loaded.Value!.Instantiate(bindings.ToDictionary(b => b.Name, b => b.Value));
-        Assert.That(instance.Succeeded, Is.True, string.Join("\n", instance.Diagnostics));
-        return instance.Value!;
-    }
+    private static CodeletInstance Instance(string codelet, params (string Name, long Value)[] bindings) => MapperTests.Instance(codelet, bindings);
 
     private static Acg.Model.ArchitectureGraph ArchFromText(string text)
     {
@@ -162,9 +145,7 @@ public class ComputeBoundTests
     [Test]
     public void TheBoundIsUsefulMacsOverTheIntrinsicsRate()
     {
-        var instance = CodeletLoader.Load(Repo.PathOf("codelets", "gemm.cdlt")).Value!
-            .Instantiate(new Dictionary<string, long> { ["M"] = 5, ["N"] = 20, ["K"] = 40 }).Value!;
-        var mapping = Mapper.Map(instance, AcgLoader.Load(Repo.PathOf("architectures", "vta.yaml")).Value!).Value!;
+        var mapping = Shipped.Mapping("gemm", "M=5, N=20, K=40", "vta");
 
         // 5 x 20 x 40 MACs on a 1x16x16 GEMM issuing one per cycle: 4000 / 256 cycles, padding not counted.
         Assert.That(mapping.UsefulOperations, Is.EqualTo(4000));
@@ -177,9 +158,8 @@ public class MapperDeterminismTests
     [Test]
     public void TheSameInputsGiveTheSameMapping()
     {
-        var instance = CodeletLoader.Load(Repo.PathOf("codelets", "conv2d.cdlt")).Value!
-            .Instantiate(new Dictionary<string, long> { ["N"] = 1, ["H"] = 28, ["W"] = 28, ["C"] = 128, ["K"] = 128, ["R"] = 3, ["S"] = 3, ["pad"] = 1 }).Value!;
-        var graph = AcgLoader.Load(Repo.PathOf("architectures", "vta.yaml")).Value!;
+        var instance = Shipped.Instance("conv2d", "N=1, H=28, W=28, C=128, K=128, R=3, S=3, pad=1");
+        var graph = Shipped.Architecture("vta");
         var first = MapperTests.Describe(Mapper.Map(instance, graph).Value!);
         var second = MapperTests.Describe(Mapper.Map(instance, graph).Value!);
         Assert.That(second, Is.EqualTo(first));
@@ -191,11 +171,7 @@ public class MapperLevelTests
 {
     private static LayerMapping Map(string codelet, string arch, params (string Name, long Value)[] bindings)
     {
-        var loaded = CodeletLoader.Load(Repo.PathOf("codelets", codelet + ".cdlt"));
-        var instance = loaded.Value!.Instantiate(bindings.ToDictionary(b => b.Name, b => b.Value));
-        Assert.That(instance.Succeeded, Is.True, string.Join("\n", instance.Diagnostics));
-        var graph = AcgLoader.Load(Repo.PathOf("architectures", arch + ".yaml")).Value!;
-        var result = Mapper.Map(instance.Value!, graph);
+        var result = Mapper.Map(MapperTests.Instance(codelet, bindings), Shipped.Architecture(arch));
         Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
         TestContext.Out.WriteLine(MapperTests.Describe(result.Value!) + " | " +
             string.Join(" | ", result.Value!.Levels.Select(l => l.Storage + " " + string.Join(",", l.Tiles))));

@@ -13,12 +13,7 @@ internal static class VtaTestSupport
 {
     public static VtaConfig Config => VtaConfig.Default;
 
-    public static ArchitectureGraph LoadArchitecture(string file)
-    {
-        var result = AcgLoader.Load(Path.Combine(Repo.Architectures, file));
-        Assert.That(result.Succeeded, Is.True, string.Join("\n", result.Diagnostics));
-        return result.Value!;
-    }
+    public static ArchitectureGraph LoadArchitecture(string file) => Shipped.Architecture(file);
 
     public static Result<ArchitectureGraph> ParseArchitecture(string yaml) => AcgLoader.Parse(new SourceFile("test.yaml", yaml));
 

@@ -33,9 +33,7 @@ internal sealed class CodeletGrammar
     {
         this.session = session;
         Here = i => Result.Success(session.LocationAt(i.Position), i);
-
-        // ---- Expressions: C precedence, loosest first: << >>, then + -, then * / %, then unary minus. ----
-        Parser<ExprSyntax> nested = i =>
+        Nested = i =>
         {
             // The nesting pre-scan caps bracket depth; this is the last line of defence on a small stack.
             if (!RuntimeHelpers.TryEnsureSufficientExecutionStack())
@@ -47,11 +45,29 @@ internal sealed class CodeletGrammar
             return Expression!(i);
         };
 
-        var indexList =
-            from open in Symbol("[")
-            from items in SeparatedBy(nested, ",")
-            from close in Symbol("]")
-            select items;
+        // In this order: statements are built from expressions.
+        Expression = ExpressionParser();
+        Statement = StatementParser();
+        Codelet = CodeletParser();
+    }
+
+    /// <summary>The location of the next token, consuming nothing.</summary>
+    public Parser<SourceLocation> Here { get; }
+
+    public Parser<ExprSyntax> Expression { get; }
+
+    public Parser<StatementSyntax> Statement { get; }
+
+    public Parser<CodeletSyntax> Codelet { get; }
+
+    /// <summary>A parenthesised or bracketed expression: <see cref="Expression"/> behind a check of the stack.</summary>
+    private Parser<ExprSyntax> Nested { get; }
+
+    /// <summary>Expressions: C precedence, loosest first: &lt;&lt; &gt;&gt;, then + -, then * / %, then unary minus.</summary>
+    private Parser<ExprSyntax> ExpressionParser()
+    {
+        var nested = Nested;
+        var indexList = IndexList();
 
         var argumentList =
             from open in Symbol("(")
@@ -104,23 +120,30 @@ internal sealed class CodeletGrammar
 
         var multiplicative = Chain(unary, Operator("*", BinaryOp.Multiply), Operator("/", BinaryOp.Divide), Operator("%", BinaryOp.Modulo));
         var additive = Chain(multiplicative, Operator("+", BinaryOp.Add), Operator("-", BinaryOp.Subtract));
-        Expression = Chain(additive, Operator("<<", BinaryOp.ShiftLeft), Operator(">>", BinaryOp.ShiftRight));
+        return Chain(additive, Operator("<<", BinaryOp.ShiftLeft), Operator(">>", BinaryOp.ShiftRight));
+    }
 
-        // ---- Statements and loop nests ----
+    /// <summary>A statement: an access, <c>=</c> or <c>+=</c>, a value.</summary>
+    private Parser<StatementSyntax> StatementParser()
+    {
         var access =
             from at in Here
             from target in Name()
-            from indices in indexList
+            from indices in IndexList()
             select new AccessSyntax(target, indices, at);
 
-        Statement = Describe(
+        return Describe(
             from target in access
             from kind in Symbol("+=").Return(AssignKind.Accumulate).XOr(Symbol("=").Return(AssignKind.Assign))
             from value in Expression
             from semicolon in Symbol(";").XOptional()
             select new StatementSyntax(target, kind, value, target.Location),
             "statement");
+    }
 
+    /// <summary>The codelet: its header (shape parameters, tensors, derived sizes) and its body (locals and loop nests).</summary>
+    private Parser<CodeletSyntax> CodeletParser()
+    {
         var loopVar =
             from at in Here
             from name in Name()
@@ -141,7 +164,6 @@ internal sealed class CodeletGrammar
             from statements in nestBody
             select (SyntaxNode)new LoopNestSyntax(vars, [.. statements], at);
 
-        // ---- Tensors and the header ----
         var modifier = Keyword("padded").Return(TensorModifiers.Padded).XOr(Keyword("cropped").Return(TensorModifiers.Cropped));
 
         var tensor =
@@ -149,7 +171,7 @@ internal sealed class CodeletGrammar
             from name in Name()
             from colon in Symbol(":")
             from type in ElementTypeName()
-            from dims in indexList
+            from dims in IndexList()
             from modifiers in modifier.XMany()
             select new TensorSyntax(name, type, dims, modifiers.Aggregate(TensorModifiers.None, (all, m) => all | m), at);
 
@@ -199,7 +221,7 @@ internal sealed class CodeletGrammar
             from close in Symbol("}")
             select items.ToImmutableArray();
 
-        Codelet =
+        return
             from at in Here
             from keyword in Keyword("codelet")
             from name in Name()
@@ -220,14 +242,12 @@ internal sealed class CodeletGrammar
                 at);
     }
 
-    /// <summary>The location of the next token, consuming nothing.</summary>
-    public Parser<SourceLocation> Here { get; }
-
-    public Parser<ExprSyntax> Expression { get; }
-
-    public Parser<StatementSyntax> Statement { get; }
-
-    public Parser<CodeletSyntax> Codelet { get; }
+    /// <summary><c>[expression, ...]</c>: the indices of an access or the dimensions of a tensor.</summary>
+    private Parser<ImmutableArray<ExprSyntax>> IndexList() =>
+        from open in Symbol("[")
+        from items in SeparatedBy(Nested, ",")
+        from close in Symbol("]")
+        select items;
 
     /// <summary>Skips the trivia before the first token, runs <paramref name="parser"/>, then requires the end of the text.</summary>
     public Parser<T> Whole<T>(Parser<T> parser) =>

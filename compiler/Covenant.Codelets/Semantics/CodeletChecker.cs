@@ -27,6 +27,10 @@ internal enum SymbolKind
 /// <summary>A declared name. <see cref="Index"/> is its position among the declarations of its kind.</summary>
 internal sealed record Symbol(string Name, SymbolKind Kind, int Index, SourceLocation Location);
 
+/// <summary>
+/// Declarations, shape expressions, loop nests, accesses and indices; statements and their values go to the
+/// <see cref="StatementBinder"/>, which calls back here for names, shapes and accesses.
+/// </summary>
 internal sealed class Checker(CodeletSyntax codelet)
 {
     private readonly DiagnosticBag diagnostics = new();
@@ -39,7 +43,8 @@ internal sealed class Checker(CodeletSyntax codelet)
         CheckShapeParams();
         CheckDerivedSizes();
         CheckTensors();
-        var nests = codelet.Nests.Select(CheckNest).ToImmutableArray();
+        var binder = new StatementBinder(this, diagnostics, tensors);
+        var nests = codelet.Nests.Select(nest => CheckNest(nest, binder)).ToImmutableArray();
         CheckOutputsWritten();
         return diagnostics.HasErrors
             ? Result<CheckedCodelet>.Failure(diagnostics.ToImmutable())
@@ -170,13 +175,8 @@ internal sealed class Checker(CodeletSyntax codelet)
         }
     }
 
-    /// <param name="What">How messages name the expression ("dimension 2 of 'x'").</param>
-    /// <param name="Forbid">For a shape symbol, why it may not be used here, or null when it may.</param>
-    /// <param name="Nest">The enclosing nest for loop extents, whose loop variables are in scope but not allowed.</param>
-    private sealed record ShapeContext(string What, Func<Symbol, string?> Forbid, NestScope? Nest);
-
     /// <summary>Checks an integer expression over shape names; true when it has no error.</summary>
-    private bool CheckShape(ExprSyntax expression, ShapeContext context)
+    internal bool CheckShape(ExprSyntax expression, ShapeContext context)
     {
         switch (expression)
         {
@@ -220,32 +220,7 @@ internal sealed class Checker(CodeletSyntax codelet)
 
     // ---- Loop nests ----
 
-    /// <summary>The loop variables of the nest being checked, and the tensor dimensions each indexes alone.</summary>
-    private sealed class NestScope(LoopNestSyntax syntax)
-    {
-        public Dictionary<string, Symbol> Loops { get; } = new(StringComparer.Ordinal);
-
-        public List<ExtentSource>[] Sources { get; } = [.. syntax.Vars.Select(_ => new List<ExtentSource>())];
-
-        /// <summary>
-        /// Loops that index alone in an access already reported as wrong (unknown tensor, wrong rank): their
-        /// extent is not reported as uninferable too, since fixing the access will likely fix it.
-        /// </summary>
-        public HashSet<int> Excused { get; } = [];
-
-        public void Excuse(AccessSyntax access)
-        {
-            foreach (var index in access.Indices)
-            {
-                if (index is NameSyntax lone && Loops.TryGetValue(lone.Name, out var loop))
-                {
-                    Excused.Add(loop.Index);
-                }
-            }
-        }
-    }
-
-    private BoundNest CheckNest(LoopNestSyntax nest)
+    private BoundNest CheckNest(LoopNestSyntax nest, StatementBinder binder)
     {
         var scope = new NestScope(nest);
         for (var i = 0; i < nest.Vars.Length; i++)
@@ -261,7 +236,7 @@ internal sealed class Checker(CodeletSyntax codelet)
         var statements = ImmutableArray.CreateBuilder<BoundStatement>();
         foreach (var statement in nest.Statements)
         {
-            if (CheckStatement(statement, scope) is { } bound)
+            if (binder.BindStatement(statement, scope) is { } bound)
             {
                 statements.Add(bound);
             }
@@ -286,37 +261,8 @@ internal sealed class Checker(CodeletSyntax codelet)
         return new BoundNest(loops.ToImmutable(), statements.ToImmutable(), nest);
     }
 
-    private BoundStatement? CheckStatement(StatementSyntax statement, NestScope scope)
-    {
-        var target = CheckAccess(statement.Target, scope, isWrite: true);
-        CheckLiteralRanges(statement.Value);
-        var value = BindValue(statement.Value, scope);
-        if (target is null || value is null)
-        {
-            return null;
-        }
-
-        var targetType = tensors[target.Tensor].ElementType;
-        if (!IsImplicitlyConvertible(value.Type, targetType) && !IsFittingConstant(statement.Value, targetType))
-        {
-            var name = tensors[target.Tensor].Name;
-            var message = statement.Kind == AssignKind.Accumulate
-                ? $"'+=' needs a target at least as wide as the value: '{name}' is {targetType.Name()} but the value is {value.Type.Name()}; " +
-                  (value.Type.IsFloat() == targetType.IsFloat()
-                      ? $"accumulate into a wider tensor (e.g. a 'let' local) and cast when storing"
-                      : $"convert the value with {targetType.Name()}(...)")
-                : $"storing {value.Type.Name()} into {targetType.Name()} tensor '{name}' needs an explicit cast: write {targetType.Name()}(...)" +
-                  (targetType is ElementType.I8 or ElementType.U8 && value.Type.IsInteger()
-                      ? $" (it keeps the low 8 bits; saturate first with clip(...))"
-                      : "");
-            return Fail<BoundStatement>(CodeletDiagnostics.ImplicitConversion, statement.Value.Location, message);
-        }
-
-        return new BoundStatement(target, statement.Kind, value, statement);
-    }
-
     /// <summary>Resolves and checks an access: a tensor, the right number of affine indices, not a write to an input.</summary>
-    private BoundAccess? CheckAccess(AccessSyntax access, NestScope scope, bool isWrite)
+    internal BoundAccess? CheckAccess(AccessSyntax access, NestScope scope, bool isWrite)
     {
         var symbol = Resolve(access.Tensor, scope);
         if (symbol is null)
@@ -441,116 +387,8 @@ internal sealed class Checker(CodeletSyntax codelet)
     private static string LoopVarsIn(ExprSyntax expression, NestScope scope) =>
         string.Join(", ", expression.NamesIn().Where(scope.Loops.ContainsKey).Select(n => $"'{n}'"));
 
-    // ---- Values ----
-
-    /// <summary>Binds and types a value expression (the right-hand side of a statement); null after an error.</summary>
-    private BoundValue? BindValue(ExprSyntax expression, NestScope scope)
-    {
-        // Loop-free integer arithmetic is shape arithmetic: checked here, folded to one constant when instantiated.
-        if (IsLoopFreeInteger(expression, scope))
-        {
-            return CheckShape(expression, new ShapeContext("a value", _ => null, scope)) ? new BoundShapeConstant(expression) : null;
-        }
-
-        switch (expression)
-        {
-            case FloatLiteralSyntax f:
-                return new BoundFloatConstant(f.Value, f.Location);
-            case NameSyntax n:
-                var symbol = Resolve(n.Name, scope);
-                switch (symbol?.Kind)
-                {
-                    case null:
-                        UnknownName(n.Name, n.Location, scope, _ => true);
-                        return null;
-                    case SymbolKind.Tensor:
-                        return Fail<BoundValue>(CodeletDiagnostics.TensorWithoutIndices, n.Location,
-                            $"'{n.Name}' is a tensor; read an element with {n.Name}[...]");
-                    case SymbolKind.LoopVar:
-                        return new BoundLoopVar(symbol.Index, n.Location);
-                    default:
-                        return new BoundShapeConstant(n);
-                }
-
-            case AccessSyntax a:
-                return CheckAccess(a, scope, isWrite: false) is { } access
-                    ? new BoundLoad(tensors[access.Tensor].ElementType, access)
-                    : null;
-            case UnarySyntax u:
-                return BindValue(u.Operand, scope) switch
-                {
-                    null => null,
-                    BoundFloatConstant c => c with { Value = -c.Value, Location = u.Location },
-                    var operand => new BoundUnary(Arithmetic(operand.Type), u.Op, operand, u.Location),
-                };
-            case BinarySyntax b:
-                return BindBinary(b, scope);
-            case CallSyntax call:
-                return BindCall(call, scope);
-            case CastSyntax c:
-                return BindValue(c.Operand, scope) is { } castOperand ? new BoundCast(c.Target, castOperand, c.Location) : null;
-            default:
-                return Fail<BoundValue>(CodeletDiagnostics.TypeMismatch, expression.Location, "unsupported expression");
-        }
-    }
-
-    private BoundValue? BindBinary(BinarySyntax b, NestScope scope)
-    {
-        var left = BindValue(b.Left, scope);
-        var right = BindValue(b.Right, scope);
-        if (left is null || right is null)
-        {
-            return null;
-        }
-
-        var symbol = SyntaxPrinter.Symbol(b.Op);
-        switch (b.Op)
-        {
-            case BinaryOp.Divide or BinaryOp.Modulo:
-                return Fail<BoundValue>(CodeletDiagnostics.DivisionOfValue, b.Location,
-                    $"'{symbol}' applies only to loop-free integer (shape) expressions, not to '{SyntaxPrinter.Print(b)}'; scale values with '>>' or '*'");
-            case BinaryOp.ShiftLeft or BinaryOp.ShiftRight:
-                if (left.Type.IsFloat() || right.Type.IsFloat())
-                {
-                    return Fail<BoundValue>(CodeletDiagnostics.TypeMismatch, b.Location,
-                        $"'{symbol}' shifts integers, but '{SyntaxPrinter.Print(b)}' shifts {left.Type.Name()} by {right.Type.Name()}");
-                }
-
-                return new BoundBinary(ElementType.I32, b.Op, left, right, b.Location);
-            default:
-                if (left.Type.IsFloat() != right.Type.IsFloat())
-                {
-                    return Fail<BoundValue>(CodeletDiagnostics.TypeMismatch, b.Location,
-                        $"'{symbol}' mixes {left.Type.Name()} and {right.Type.Name()} in '{SyntaxPrinter.Print(b)}'; " +
-                        "integers and floats never convert implicitly: cast one side, e.g. f32(...), or write a float literal such as 2.0");
-                }
-
-                return new BoundBinary(Arithmetic(left.Type), b.Op, left, right, b.Location);
-        }
-    }
-
-    private BoundValue? BindCall(CallSyntax call, NestScope scope)
-    {
-        var function = CheckBuiltin(call);
-        var arguments = call.Arguments.Select(a => BindValue(a, scope)).ToList();
-        if (function is null || arguments.Any(a => a is null))
-        {
-            return null;
-        }
-
-        var bound = arguments.Select(a => a!).ToImmutableArray();
-        if (bound.Select(a => a.Type.IsFloat()).Distinct().Count() > 1)
-        {
-            return Fail<BoundValue>(CodeletDiagnostics.TypeMismatch, call.Location,
-                $"the arguments of {call.Function}(...) mix {string.Join(", ", bound.Select(a => a.Type.Name()))}; " +
-                "they must be all integers or all floats (cast one, or write a float literal such as 0.0)");
-        }
-
-        return new BoundCall(Arithmetic(bound[0].Type), function.Value, bound, call.Location);
-    }
-
     /// <summary>The built-in function a call names, after checking its name and argument count; null after an error.</summary>
-    private BuiltinFunction? CheckBuiltin(CallSyntax call)
+    internal BuiltinFunction? CheckBuiltin(CallSyntax call)
     {
         (BuiltinFunction Function, int Arity)? known = call.Function switch
         {
@@ -575,67 +413,6 @@ internal sealed class Checker(CodeletSyntax codelet)
         return known.Value.Function;
     }
 
-    /// <summary>True for an integer expression with no loop variable, tensor, float or cast in it (and no unknown name).</summary>
-    private bool IsLoopFreeInteger(ExprSyntax expression, NestScope scope) =>
-        expression.DescendantsAndSelf().All(e => e switch
-        {
-            IntLiteralSyntax or UnarySyntax or BinarySyntax => true,
-            CallSyntax c => Lexer.Functions.Contains(c.Function),
-            NameSyntax n => Resolve(n.Name, scope)?.Kind is SymbolKind.ShapeParam or SymbolKind.DerivedSize,
-            _ => false,
-        });
-
-    /// <summary>Integer literals in values must fit i32 (-2147483648 counts, written as a negated literal).</summary>
-    private void CheckLiteralRanges(ExprSyntax value)
-    {
-        var pending = new Stack<(ExprSyntax Node, bool Negated)>();
-        pending.Push((value, false));
-        while (pending.Count > 0)
-        {
-            var (node, negated) = pending.Pop();
-            if (node is IntLiteralSyntax literal && literal.Value > (negated ? 1L << 31 : int.MaxValue))
-            {
-                diagnostics.Report(CodeletDiagnostics.LiteralOutOfRange, literal.Location,
-                    $"integer literal {literal.Value} does not fit i32, the type of integer values");
-            }
-
-            // Indices are shape arithmetic, not values; their range is checked when instantiated.
-            if (node is AccessSyntax)
-            {
-                continue;
-            }
-
-            foreach (var child in node.Children())
-            {
-                pending.Push((child, node is UnarySyntax));
-            }
-        }
-    }
-
-    /// <summary>Arithmetic promotes: integers compute in i32, floats in f32.</summary>
-    private static ElementType Arithmetic(ElementType type) => type.IsFloat() ? ElementType.F32 : ElementType.I32;
-
-    /// <summary>Conversions that lose nothing: i8 and u8 to i32, f16 to f32.</summary>
-    private static bool IsImplicitlyConvertible(ElementType from, ElementType to) =>
-        from == to || (to == ElementType.I32 && from is ElementType.I8 or ElementType.U8) || (to == ElementType.F32 && from == ElementType.F16);
-
-    /// <summary>A literal stored as is: an integer literal within the target's integer range, or a float literal into a float target.</summary>
-    private static bool IsFittingConstant(ExprSyntax value, ElementType target)
-    {
-        var (literal, negated) = value is UnarySyntax { Operand: var operand } ? (operand, true) : (value, false);
-        return literal switch
-        {
-            IntLiteralSyntax i when target.IsInteger() =>
-                (negated ? -i.Value : i.Value) >= Minimum(target) && (negated ? -i.Value : i.Value) <= Maximum(target),
-            FloatLiteralSyntax => target.IsFloat(),
-            _ => false,
-        };
-
-        static long Minimum(ElementType type) => type switch { ElementType.I8 => sbyte.MinValue, ElementType.U8 => 0, _ => int.MinValue };
-
-        static long Maximum(ElementType type) => type switch { ElementType.I8 => sbyte.MaxValue, ElementType.U8 => byte.MaxValue, _ => int.MaxValue };
-    }
-
     private void CheckOutputsWritten()
     {
         var written = codelet.Nests.SelectMany(n => n.Statements).Select(s => s.Target.Tensor).ToHashSet(StringComparer.Ordinal);
@@ -648,10 +425,10 @@ internal sealed class Checker(CodeletSyntax codelet)
 
     // ---- Names and reporting ----
 
-    private Symbol? Resolve(string name, NestScope? scope) =>
+    internal Symbol? Resolve(string name, NestScope? scope) =>
         scope is not null && scope.Loops.TryGetValue(name, out var loop) ? loop : globals.GetValueOrDefault(name);
 
-    private bool UnknownName(string name, SourceLocation location, NestScope? scope, Func<Symbol, bool> fits)
+    internal bool UnknownName(string name, SourceLocation location, NestScope? scope, Func<Symbol, bool> fits)
     {
         var candidates = globals.Values.Concat(scope?.Loops.Values ?? Enumerable.Empty<Symbol>()).Where(fits).Select(s => s.Name);
         return Error(CodeletDiagnostics.UnknownName, location, $"unknown name '{name}'{Suggestions.DidYouMean(name, candidates)}");
@@ -683,5 +460,35 @@ internal sealed class Checker(CodeletSyntax codelet)
     {
         diagnostics.Report(descriptor, location, message);
         return null;
+    }
+}
+
+/// <param name="What">How messages name the expression ("dimension 2 of 'x'").</param>
+/// <param name="Forbid">For a shape symbol, why it may not be used here, or null when it may.</param>
+/// <param name="Nest">The enclosing nest for loop extents, whose loop variables are in scope but not allowed.</param>
+internal sealed record ShapeContext(string What, Func<Symbol, string?> Forbid, NestScope? Nest);
+
+/// <summary>The loop variables of the nest being checked, and the tensor dimensions each indexes alone.</summary>
+internal sealed class NestScope(LoopNestSyntax syntax)
+{
+    public Dictionary<string, Symbol> Loops { get; } = new(StringComparer.Ordinal);
+
+    public List<ExtentSource>[] Sources { get; } = [.. syntax.Vars.Select(_ => new List<ExtentSource>())];
+
+    /// <summary>
+    /// Loops that index alone in an access already reported as wrong (unknown tensor, wrong rank): their
+    /// extent is not reported as uninferable too, since fixing the access will likely fix it.
+    /// </summary>
+    public HashSet<int> Excused { get; } = [];
+
+    public void Excuse(AccessSyntax access)
+    {
+        foreach (var index in access.Indices)
+        {
+            if (index is NameSyntax lone && Loops.TryGetValue(lone.Name, out var loop))
+            {
+                Excused.Add(loop.Index);
+            }
+        }
     }
 }

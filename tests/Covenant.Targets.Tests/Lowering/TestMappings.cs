@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
-using System.Globalization;
-using Covenant.Acg;
 using Covenant.Acg.Model;
 using Covenant.Codelets.Semantics;
 using Covenant.Codelets.Syntax;
@@ -38,22 +35,14 @@ internal sealed record MappingSpec
 
 /// <summary>
 /// Builds <see cref="LayerMapping"/>s by hand (the mapper is written elsewhere): roles from which tensors each loop
-/// indexes, padding to the axis extents, tiles as given. Caches codelets, graphs and configurations.
+/// indexes, padding to the axis extents, tiles as given. Codelets and graphs come from <see cref="Shipped"/>.
 /// </summary>
 internal static class TestMappings
 {
     public const string Vta16 = "vta.yaml";
     public const string Vta32 = "vta-1x32x32.yaml";
 
-    private static readonly ConcurrentDictionary<string, CheckedCodelet> Codelets = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, ArchitectureGraph> Graphs = new(StringComparer.Ordinal);
-
-    public static ArchitectureGraph Graph(string file) => Graphs.GetOrAdd(file, f =>
-    {
-        var result = AcgLoader.Load(Path.Combine(Repo.Architectures, f));
-        Assert.That(result.Succeeded, Is.True, () => string.Join("\n", result.Diagnostics));
-        return result.Value!;
-    });
+    public static ArchitectureGraph Graph(string file) => Shipped.Architecture(file);
 
     public static VtaConfig Config(string file)
     {
@@ -62,21 +51,7 @@ internal static class TestMappings
         return result.Value!;
     }
 
-    public static CodeletInstance Instance(string codelet, string bindings)
-    {
-        var checkedCodelet = Codelets.GetOrAdd(codelet, name =>
-        {
-            var loaded = CodeletLoader.Load(Path.Combine(Repo.Codelets, name + ".cdlt"));
-            Assert.That(loaded.Succeeded, Is.True, () => string.Join("\n", loaded.Diagnostics));
-            return loaded.Value!;
-        });
-        var values = bindings.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(b => b.Split('='))
-            .ToDictionary(b => b[0].Trim(), b => long.Parse(b[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
-        var instance = checkedCodelet.Instantiate(values);
-        Assert.That(instance.Succeeded, Is.True, () => string.Join("\n", instance.Diagnostics));
-        return instance.Value!;
-    }
+    public static CodeletInstance Instance(string codelet, string bindings) => Shipped.Instance(codelet, bindings);
 
     public static LayerMapping Build(CodeletInstance instance, string arch, MappingSpec spec)
     {

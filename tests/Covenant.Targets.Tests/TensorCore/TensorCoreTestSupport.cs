@@ -1,13 +1,11 @@
-using System.Collections.Concurrent;
 using Covenant.Acg.Model;
 using Covenant.Codelets.Semantics;
-using Covenant.Mapping;
 using Covenant.Runtime;
 using Covenant.Runtime.Reference;
 using Covenant.Runtime.TensorCore;
 using Covenant.Targets.TensorCore;
-using Covenant.Targets.Tests.Vnni;
 using Covenant.Mapping.Model;
+using Covenant.Testing;
 
 namespace Covenant.Targets.Tests.TensorCore;
 
@@ -17,20 +15,13 @@ internal static class TensorCoreTestSupport
     public const string Sm80 = "tensorcore-sm80";
     public const string Sm90 = "tensorcore-sm90";
 
-    private static readonly ConcurrentDictionary<string, LayerMapping> Mappings = new(StringComparer.Ordinal);
+    public static ArchitectureGraph Architecture(string name) => Shipped.Architecture(name);
 
-    public static ArchitectureGraph Architecture(string name) => VnniTestSupport.Architecture(name);
-
-    public static CodeletInstance Instance(string codelet, string bindings) => VnniTestSupport.Instance(codelet, bindings);
+    public static CodeletInstance Instance(string codelet, string bindings) => Shipped.Instance(codelet, bindings);
 
     /// <summary>The mapper's mapping (cached: the mapper is deterministic for a seed).</summary>
     public static LayerMapping Map(string codelet, string bindings, string architecture = Sm80) =>
-        Mappings.GetOrAdd($"{codelet}|{bindings}|{architecture}", _ =>
-        {
-            var mapped = Mapper.Map(Instance(codelet, bindings), Architecture(architecture));
-            Assert.That(mapped.Succeeded, Is.True, () => string.Join("\n", mapped.Diagnostics));
-            return mapped.Value!;
-        });
+        Shipped.Mapping(codelet, bindings, architecture);
 
     public static TensorCorePlan Plan(string codelet, string bindings, string architecture = Sm80, TensorCorePlanOptions? options = null)
     {

@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using Covenant.Acg;
 using Covenant.Acg.Model;
 using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
@@ -12,46 +9,21 @@ using Covenant.Testing;
 
 namespace Covenant.Targets.Tests.Vnni;
 
-/// <summary>Loads codelets and the VNNI architectures, plans, runs and compares against the reference interpreter.</summary>
+/// <summary>Plans VNNI kernels for shipped codelets (<see cref="Shipped"/>), runs and compares against the reference interpreter.</summary>
 internal static class VnniTestSupport
 {
-    private static readonly ConcurrentDictionary<string, CheckedCodelet> Codelets = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, ArchitectureGraph> Architectures = new(StringComparer.Ordinal);
-
     /// <summary>Kernels built by the tests go here (content-addressed, so reruns reuse them).</summary>
     public static string BuildDirectory => Path.Combine(Path.GetTempPath(), "covenant-vnni-tests");
 
-    public static ArchitectureGraph Architecture(string name) => Architectures.GetOrAdd(name, n =>
-    {
-        var loaded = AcgLoader.Load(Repo.PathOf("architectures", n + ".yaml"));
-        Assert.That(loaded.Succeeded, Is.True, () => string.Join("\n", loaded.Diagnostics));
-        return loaded.Value!;
-    });
+    public static ArchitectureGraph Architecture(string name) => Shipped.Architecture(name);
 
-    public static CodeletInstance Instance(string codelet, string bindings)
-    {
-        var checkedCodelet = Codelets.GetOrAdd(codelet, name =>
-        {
-            var loaded = CodeletLoader.Load(Repo.PathOf("codelets", name + ".cdlt"));
-            Assert.That(loaded.Succeeded, Is.True, () => string.Join("\n", loaded.Diagnostics));
-            return loaded.Value!;
-        });
-        return Instantiate(checkedCodelet, bindings);
-    }
+    public static CodeletInstance Instance(string codelet, string bindings) => Shipped.Instance(codelet, bindings);
 
     public static CodeletInstance InstanceOfText(string text, string bindings)
     {
         var loaded = CodeletLoader.Load(new SourceFile("test.cdlt", text));
         Assert.That(loaded.Succeeded, Is.True, () => string.Join("\n", loaded.Diagnostics));
-        return Instantiate(loaded.Value!, bindings);
-    }
-
-    private static CodeletInstance Instantiate(CheckedCodelet codelet, string bindings)
-    {
-        var values = bindings.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(b => b.Split('='))
-            .ToDictionary(b => b[0].Trim(), b => long.Parse(b[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
-        var instance = codelet.Instantiate(values);
+        var instance = loaded.Value!.Instantiate(Shipped.Bindings(bindings));
         Assert.That(instance.Succeeded, Is.True, () => string.Join("\n", instance.Diagnostics));
         return instance.Value!;
     }
