@@ -97,6 +97,10 @@ public sealed record GemmEpilogue(
     public SourceLocation Location => Statement.Syntax.Location;
 }
 
+/// <summary>
+/// A mapping read as a GEMM (see the comment at the top of this file): computed once by <see cref="Of"/> and read by
+/// every target pass, so none re-derives operands, roles or graph nodes from names.
+/// </summary>
 public sealed record GemmView
 {
     public required LayerMapping Mapping { get; init; }
