@@ -59,9 +59,14 @@ public static class MappingReport
                 ["computeCycles"] = Math.Round(cost.ComputeCycles),
                 ["utilization"] = Math.Round(cost.Utilization, 4),
                 ["predictedCycles"] = predictedCycles is { } p ? Math.Round(p) : null,
-                ["trafficBytes"] = new JsonObject([.. cost.TrafficBytes.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))]),
-                ["tileFootprintBytes"] = new JsonObject([.. cost.FootprintBytes.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))]),
+                ["trafficBytes"] = new JsonObject([.. Sorted(cost.TrafficBytes).Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))]),
+                ["tileFootprintBytes"] = new JsonObject([.. Sorted(cost.FootprintBytes).Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))]),
             },
         };
     }
+
+    // An ImmutableDictionary enumerates in hash order, and string hashes differ from process to process: without a
+    // fixed order the same mapping would be written differently on every run.
+    private static IEnumerable<KeyValuePair<string, T>> Sorted<T>(IEnumerable<KeyValuePair<string, T>> entries) =>
+        entries.OrderBy(e => e.Key, StringComparer.Ordinal);
 }

@@ -1,4 +1,5 @@
 using Covenant.Codelets;
+using Covenant.Core.Numerics;
 using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Vta;
@@ -34,7 +35,7 @@ public sealed record VtaBounds(long ComputeCycles, long LoadCycles, long StoreCy
         var output = instance.Tensors[instance.IndexOf(mapping.Accumulator)];
         var outputs = output.Shape.Aggregate(1L, (product, extent) => product * extent);
         var planes = Math.Max(1, output.ElementType.Bytes() * 8 / config.OutBits);
-        var rows = (outputs + config.AccLanes - 1) / config.AccLanes;
+        var rows = IntegerMath.CeilDiv(outputs, config.AccLanes);
         var alu = (long)Math.Ceiling(rows * (planes - 1) * config.AluIntervalCycles);
 
         var inputBytes = mapping.Operands.Where(o => o.Tensor != mapping.Accumulator).Select(o => o.Tensor).Distinct(StringComparer.Ordinal)

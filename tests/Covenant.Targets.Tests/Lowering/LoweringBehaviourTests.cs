@@ -161,6 +161,8 @@ public sealed class LoweringBehaviorTests
         var diagnostic = result.Diagnostics.Single();
         Assert.That(diagnostic.Id, Is.EqualTo(VtaLoweringDiagnostics.ScatterAcrossTiles.Id));
         Assert.That(diagnostic.Message, Does.Contain("'ih'"));
+        Assert.That(diagnostic.Location?.File, Does.EndWith("conv2d_transposed.cdlt"), "positioned on the accumulator's access");
+        Assert.That(diagnostic.Location?.HasPosition, Is.True);
     }
 
     [Test]
@@ -182,6 +184,7 @@ public sealed class LoweringBehaviorTests
         Assert.That(result.Succeeded, Is.False);
         Assert.That(result.Diagnostics.Single().Id, Is.EqualTo(VtaLoweringDiagnostics.TileTooLarge.Id));
         Assert.That(result.Diagnostics.Single().Message, Does.Contain("INP"));
+        Assert.That(result.Diagnostics.Single().Location?.File, Does.EndWith(".yaml"), "positioned on the buffer's storage node");
     }
 
     [Test]
@@ -192,6 +195,7 @@ public sealed class LoweringBehaviorTests
         var result = VtaLowering.Lower(Build(instance, Vta16, new MappingSpec { J = null, K = "s", Inp = "x" }), Config(Vta16));
         Assert.That(result.Succeeded, Is.False);
         Assert.That(result.Diagnostics.Single().Id, Is.EqualTo(VtaLoweringDiagnostics.UnsupportedIndex.Id));
+        Assert.That(result.Diagnostics.Single().Location?.HasPosition, Is.True, "positioned on the access of x");
     }
 
     /// <summary>A ResNet-50 layer (res4 3x3) with hand-picked tiles: bit-exact, and the GEMM core busy most of the time.</summary>

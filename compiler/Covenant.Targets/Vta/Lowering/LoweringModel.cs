@@ -3,15 +3,10 @@ using System.Globalization;
 using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
+using Covenant.Core.Numerics;
 using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Vta.Lowering;
-
-/// <summary>A mapping the lowering cannot handle; becomes a diagnostic at the entry point.</summary>
-internal sealed class LoweringException(DiagnosticDescriptor descriptor, string message) : Exception(message)
-{
-    public DiagnosticDescriptor Descriptor { get; } = descriptor;
-}
 
 /// <summary>Which GEMM axis a loop feeds with its lanes.</summary>
 internal enum LaneAxis
@@ -58,28 +53,12 @@ internal sealed class LoopVar(int index, LoopMapping map, LaneAxis lane, int blo
 /// (<see cref="Coef"/> per loop, <see cref="Const"/>). Values in [0, <see cref="ValidSize"/>) hold data; values
 /// outside it are the zero padding of a <c>padded</c> tensor (reads) or the cropped border (writes).
 /// </summary>
-internal sealed class Coord(string name, int part, bool isBlock, long[] coef, long constant, long extent, long validSize)
+internal sealed record Coord(string Name, int Part, bool IsBlock, long[] Coef, long Const, long Extent, long ValidSize)
 {
-    public string Name { get; } = name;
-
-    public int Part { get; } = part;
-
-    /// <summary>The block index of a lane part (lanes are inside the element).</summary>
-    public bool IsBlock { get; } = isBlock;
-
-    public long[] Coef { get; } = coef;
-
-    public long Const { get; } = constant;
-
-    /// <summary>Positions of this level in the layout.</summary>
-    public long Extent { get; } = extent;
-
-    public long ValidSize { get; } = validSize;
-
     /// <summary>Position of this level in DRAM, in elements (set once the order is known).</summary>
-    public long DramStride { get; set; }
+    public long DramStride { get; init; }
 
-    public bool MayBeInvalid { get; set; }
+    public bool MayBeInvalid { get; init; }
 
     public long Lo(ReadOnlySpan<int> lo)
     {
@@ -158,12 +137,15 @@ internal static class TensorModels
     /// into parts. <paramref name="lanes"/> lists, innermost last, the lane axes of this operand and the loop on each
     /// (or -1 when the axis is unused: the element then has padding lanes).
     /// </summary>
-    public static List<PartSpec> Parts(
+    public static Result<IReadOnlyList<PartSpec>> Parts(
         TensorInstance tensor,
         ImmutableArray<AffineIndex> indices,
         IReadOnlyList<LoopVar> loops,
-        IReadOnlyList<(LaneAxis Axis, int Loop, int Block)> lanes)
+        IReadOnlyList<(LaneAxis Axis, int Loop, int Block)> lanes,
+        SourceLocation access)
     {
+        Result<IReadOnlyList<PartSpec>> Unsupported(string message) => LoweringContext.Fail<IReadOnlyList<PartSpec>>(VtaLoweringDiagnostics.UnsupportedIndex, access, message);
+
         var parts = new List<PartSpec>();
         var laneSeen = new HashSet<LaneAxis>();
         for (var d = 0; d < indices.Length; d++)
@@ -173,13 +155,13 @@ internal static class TensorModels
             {
                 if (index.Coefficients[l] < 0)
                 {
-                    throw new LoweringException(VtaLoweringDiagnostics.UnsupportedIndex,
+                    return Unsupported(
                         $"dimension {d} of '{tensor.Name}' has coefficient {index.Coefficients[l]} on loop '{loops[l].Name}'; the VTA lowering needs non-negative coefficients");
                 }
 
                 if (index.Coefficients[l] != 0 && loops[l].Lane != LaneAxis.None && !lanes.Any(x => x.Loop == l))
                 {
-                    throw new LoweringException(VtaLoweringDiagnostics.UnsupportedIndex,
+                    return Unsupported(
                         $"loop '{loops[l].Name}' is laid along GEMM axis {loops[l].Lane} but also indexes '{tensor.Name}', which that axis does not reach; map it to another axis or leave it off the GEMM axes");
                 }
             }
@@ -187,7 +169,7 @@ internal static class TensorModels
             var here = lanes.Where(x => x.Loop >= 0 && index.Coefficients[x.Loop] != 0).ToList();
             if (here.Count > 1)
             {
-                throw new LoweringException(VtaLoweringDiagnostics.UnsupportedIndex,
+                return Unsupported(
                     $"dimension {d} of '{tensor.Name}' combines two GEMM axis loops ({string.Join(", ", here.Select(h => loops[h.Loop].Name))}); each must index its own dimension");
             }
 
@@ -200,13 +182,13 @@ internal static class TensorModels
             var (axis, lane, block) = here[0];
             if (!laneSeen.Add(axis))
             {
-                throw new LoweringException(VtaLoweringDiagnostics.UnsupportedIndex,
+                return Unsupported(
                     $"loop '{loops[lane].Name}' (GEMM axis {axis}) indexes more than one dimension of '{tensor.Name}'");
             }
 
             if (index.Coefficients[lane] != 1 || index.Constant != 0)
             {
-                throw new LoweringException(VtaLoweringDiagnostics.UnsupportedIndex,
+                return Unsupported(
                     $"'{tensor.Name}' dimension {d} is indexed {Describe(index, loops)}; the loop on GEMM axis {axis} ('{loops[lane].Name}') must appear with coefficient 1 and no offset so {block} consecutive elements fill one row (lay another loop along the axis, or leave the axis unused)");
             }
 
@@ -215,7 +197,7 @@ internal static class TensorModels
             var laneName = loops[lane].Name;
             if (others.Count == 0)
             {
-                var extent = RoundUp(Math.Max(tensor.Shape[d], loops[lane].Map.PaddedExtent), block);
+                var extent = IntegerMath.RoundUp(Math.Max(tensor.Shape[d], loops[lane].Map.PaddedExtent), block);
                 var coef = new long[loops.Count];
                 coef[lane] = 1;
                 parts.Add(new PartSpec(d, 1, 0, coef, 0, extent, extent, axis, lane, laneName));
@@ -223,10 +205,10 @@ internal static class TensorModels
             }
 
             // g*CG + c: split the dimension into the group (index / M) and the position in the group (index mod M).
-            var m = others.Aggregate(0L, (g, l) => Gcd(g, index.Coefficients[l]));
+            var m = others.Aggregate(0L, (g, l) => IntegerMath.Gcd(g, index.Coefficients[l]));
             if (laneExtent > m)
             {
-                throw new LoweringException(VtaLoweringDiagnostics.UnsupportedIndex,
+                return Unsupported(
                     $"'{tensor.Name}' dimension {d} is indexed {Describe(index, loops)}: the GEMM axis loop '{laneName}' (extent {laneExtent}) overlaps the step {m} of the other loops, so its rows cannot be packed");
             }
 
@@ -241,11 +223,11 @@ internal static class TensorModels
                 string.Create(CultureInfo.InvariantCulture, $"d{d}/{m}")));
             var innerCoef = new long[loops.Count];
             innerCoef[lane] = 1;
-            var innerExtent = RoundUp(Math.Max(m, loops[lane].Map.PaddedExtent), block);
+            var innerExtent = IntegerMath.RoundUp(Math.Max(m, loops[lane].Map.PaddedExtent), block);
             parts.Add(new PartSpec(d, 1, m, innerCoef, 0, innerExtent, innerExtent, axis, lane, laneName));
         }
 
-        return parts;
+        return Result<IReadOnlyList<PartSpec>>.Success(parts);
     }
 
     /// <summary>
@@ -253,12 +235,13 @@ internal static class TensorModels
     /// outside the tensor, each in dimension order) so a tile is a few 2-D strided transfers and padding lies in the
     /// two innermost levels, where LOAD pads can produce it; then sets the DRAM strides.
     /// </summary>
-    public static TensorModel Build(
+    public static Result<TensorModel> Build(
         TensorInstance tensor,
-        List<PartSpec> parts,
+        IReadOnlyList<PartSpec> parts,
         IReadOnlyList<LoopVar> loops,
         IReadOnlyList<(LaneAxis Axis, int Loop, int Block)> lanes,
-        bool allowInvalid)
+        bool allowInvalid,
+        SourceLocation access)
     {
         var coords = new List<(Coord Coord, int Class, int Order)>();
         for (var p = 0; p < parts.Count; p++)
@@ -285,10 +268,10 @@ internal static class TensorModels
                 hi += coord.Coef[l] * (loops[l].Units - 1);
             }
 
-            coord.MayBeInvalid = lo < 0 || hi >= coord.ValidSize;
+            coord = coord with { MayBeInvalid = lo < 0 || hi >= coord.ValidSize };
             if (coord.MayBeInvalid && !allowInvalid)
             {
-                throw new LoweringException(VtaLoweringDiagnostics.UnsupportedIndex,
+                return LoweringContext.Fail<TensorModel>(VtaLoweringDiagnostics.UnsupportedIndex, access,
                     $"'{tensor.Name}' is accessed outside its bounds (coordinate {coord.Name} spans [{lo}, {hi}] of [0, {coord.ValidSize})) but is not declared 'padded'");
             }
 
@@ -298,42 +281,38 @@ internal static class TensorModels
             coords.Add((coord, cls, p));
         }
 
-        var ordered = coords.OrderBy(c => c.Class).ThenBy(c => c.Order).Select(c => c.Coord).ToImmutableArray();
-        long stride = 1;
-        for (var i = ordered.Length - 1; i >= 0; i--)
-        {
-            ordered[i].DramStride = stride;
-            stride *= ordered[i].Extent;
-        }
+        var ordered = WithDramStrides(coords.OrderBy(c => c.Class).ThenBy(c => c.Order).Select(c => c.Coord).ToImmutableArray());
 
         var laneLevels = ImmutableArray.CreateBuilder<VtaLayoutLevel>();
         foreach (var (axis, _, block) in lanes)
         {
-            var p = parts.FindIndex(s => s.Lane == axis);
+            var p = parts.Select(s => s.Lane).ToList().IndexOf(axis);
             laneLevels.Add(p >= 0
                 ? new VtaLayoutLevel(p, 1, block, block, parts[p].Name + "%" + block.ToString(CultureInfo.InvariantCulture))
                 : new VtaLayoutLevel(-1, 1, 0, block, "pad" + block.ToString(CultureInfo.InvariantCulture)));
         }
 
-        return new TensorModel
+        return Result<TensorModel>.Success(new TensorModel
         {
             Tensor = tensor,
             Parts = [.. parts.Select(s => new VtaLayoutPart(s.Dim, s.Divisor, s.Modulus))],
             Coords = ordered,
             LaneLevels = laneLevels.ToImmutable(),
-        };
+        });
     }
 
-    public static long RoundUp(long value, long multiple) => (value + multiple - 1) / multiple * multiple;
-
-    public static long Gcd(long a, long b)
+    /// <summary>The coordinates with their DRAM strides: row-major in the given order, the last one fastest.</summary>
+    public static ImmutableArray<Coord> WithDramStrides(ImmutableArray<Coord> coords)
     {
-        while (b != 0)
+        var result = coords.ToBuilder();
+        long stride = 1;
+        for (var i = result.Count - 1; i >= 0; i--)
         {
-            (a, b) = (b, a % b);
+            result[i] = result[i] with { DramStride = stride };
+            stride *= result[i].Extent;
         }
 
-        return Math.Abs(a);
+        return result.ToImmutable();
     }
 
     private static string DimName(AffineIndex index, IReadOnlyList<LoopVar> loops, int d)

@@ -27,7 +27,8 @@ public sealed class VtaTarget : ITarget
 
         if (options.DramBase > long.MaxValue)
         {
-            return Result<TargetOutput>.Failure(VtaLoweringDiagnostics.BadPhysicalBase.Create(null, $"the DRAM base 0x{options.DramBase:x} is too large"));
+            var dram = mapping.Graph.Offchip.FirstOrDefault()?.Location ?? mapping.Graph.Location;
+            return Result<TargetOutput>.Failure(VtaLoweringDiagnostics.BadPhysicalBase.Create(dram, $"the DRAM base 0x{options.DramBase:x} is too large"));
         }
 
         var lowered = VtaLowering.Lower(mapping, config.Value, new VtaLoweringOptions { PhysicalBase = (long)options.DramBase });
