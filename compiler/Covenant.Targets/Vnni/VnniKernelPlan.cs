@@ -198,12 +198,9 @@ public sealed record VnniKernelPlan(
         }
 
         var analysis = AnalyzeBest(instance, isa.Value, options);
-        if (analysis.Gemm is null)
-        {
-            return Result<VnniKernelPlan>.Failure(analysis.Diagnostic!);
-        }
-
-        return FromAnalysis(analysis.Gemm, isa.Value, options);
+        return analysis.Succeeded
+            ? FromAnalysis(analysis.Value, isa.Value, graph, options)
+            : Result<VnniKernelPlan>.Failure(analysis.Diagnostics);
     }
 
     /// <summary>
@@ -227,12 +224,9 @@ public sealed record VnniKernelPlan(
         var broadcast = capability?.Operands.FirstOrDefault(o => o.Type is ElementType.U8);
         var tensorA = broadcast is null ? null : mapping.Operands.FirstOrDefault(o => o.Operand == broadcast.Name)?.Tensor;
         var analysis = AnalyzeBest(mapping.Instance, isa.Value, options with { TensorA = options.TensorA ?? tensorA });
-        if (analysis.Gemm is not { } gemm)
-        {
-            return Result<VnniKernelPlan>.Failure(analysis.Diagnostic!);
-        }
-
-        return FromAnalysis(gemm, isa.Value, MappedBlocking(mapping, gemm, isa.Value, options));
+        return analysis.Succeeded
+            ? FromAnalysis(analysis.Value, isa.Value, mapping.Graph, MappedBlocking(mapping, analysis.Value, isa.Value, options))
+            : Result<VnniKernelPlan>.Failure(analysis.Diagnostics);
     }
 
     // Reads the register block and the cache blocks off the mapping's tiles, where the options leave them open.
@@ -283,68 +277,58 @@ public sealed record VnniKernelPlan(
         };
     }
 
-    /// <summary>The analysis behind a plan (internal: the kernel builder re-derives it from the plan).</summary>
-    internal VnniGemm Analysis()
-    {
-        var (nest, _) = AccumulationFinder.Find(Instance);
-        var a = Instance.IndexOf(TensorA);
-        var (aAccess, bAccess) = nest!.Left.Tensor == a ? (nest.Left, nest.Right) : (nest.Right, nest.Left);
-        var (gemm, problem) = VnniGemm.Analyze(Instance, nest, aAccess, bAccess, AMode);
-        return gemm ?? throw new InvalidOperationException("the plan no longer analyses: " + problem);
-    }
+    /// <summary>The implicit GEMM the plan was made from (by <see cref="Choose"/> or <see cref="FromMapping"/>); the kernel builder reads it.</summary>
+    internal VnniGemm? Gemm { get; init; }
 
-    private static (VnniGemm? Gemm, Diagnostic? Diagnostic) AnalyzeBest(CodeletInstance instance, VnniIsa isa, VnniPlanOptions options)
+    // Each orientation (which operand is broadcast) analyzed; the one with most useful lanes per vpdpbusd wins.
+    private static Result<VnniGemm> AnalyzeBest(CodeletInstance instance, VnniIsa isa, VnniPlanOptions options)
     {
-        var location = instance.Syntax.Location;
         var (nest, problem) = AccumulationFinder.Find(instance);
         if (nest is null)
         {
-            return (null, VnniDiagnostics.NoAccumulation.Create(location, problem!));
+            return Result<VnniGemm>.Failure(VnniDiagnostics.NoAccumulation.Create(instance.Syntax.Location, problem!));
         }
 
-        var candidates = new List<VnniGemm>();
-        var problems = new List<string>();
-        foreach (var (a, b) in new[] { (nest.Left, nest.Right), (nest.Right, nest.Left) })
+        var orientations = new[] { (nest.Left, nest.Right), (nest.Right, nest.Left) }.Take(nest.Left.Tensor == nest.Right.Tensor ? 1 : 2);
+        var wanted = orientations.Where(o => options.TensorA is not { } name || instance.Tensors[o.Item1.Tensor].Name == name).ToList();
+        if (wanted.Count == 0)
         {
-            if (options.TensorA is { } wanted && instance.Tensors[a.Tensor].Name != wanted)
-            {
-                continue;
-            }
-
-            var (gemm, reason) = VnniGemm.Analyze(instance, nest, a, b, options.AMode);
-            if (gemm is not null)
-            {
-                candidates.Add(gemm);
-            }
-            else
-            {
-                problems.Add($"with '{instance.Tensors[a.Tensor].Name}' as A: {reason}");
-            }
-
-            if (a.Tensor == b.Tensor)
-            {
-                break;
-            }
+            return Result<VnniGemm>.Failure(VnniDiagnostics.BadOption.Create(instance.OfNest(nest.NestIndex),
+                $"the broadcast operand '{options.TensorA}' is not a factor of the multiply-accumulate in codelet '{instance.Name}' " +
+                $"(its factors are '{instance.Tensors[nest.Left.Tensor].Name}' and '{instance.Tensors[nest.Right.Tensor].Name}')"));
         }
 
+        var analyses = wanted.Select(o => (A: instance.Tensors[o.Item1.Tensor].Name, Result: VnniGemmAnalysis.Analyze(instance, nest, o.Item1, o.Item2, options.AMode))).ToList();
+        var candidates = analyses.Where(a => a.Result.Succeeded).Select(a => a.Result.Value!).ToList();
         if (candidates.Count == 0)
         {
-            var descriptor = problems.Any(p => p.Contains("multiplies", StringComparison.Ordinal) || p.Contains("accumulates", StringComparison.Ordinal))
-                ? VnniDiagnostics.UnsupportedTypes
-                : VnniDiagnostics.UnsupportedAccess;
-            return (null, descriptor.Create(location, $"codelet '{instance.Name}' cannot run as a VNNI kernel: {string.Join("; ", problems.Distinct())}"));
+            return Result<VnniGemm>.Failure(Explain(instance, analyses));
         }
 
         // Most useful lanes per vpdpbusd wins; ties keep the codelet's own order (its left operand as A).
-        var best = candidates.OrderByDescending(g => Math.Round(LaneEfficiency(g, isa.Lanes) * g.ReductionEfficiency, 6)).First();
-        return (best, null);
+        return Result<VnniGemm>.Success(candidates.OrderByDescending(g => Math.Round(LaneEfficiency(g, isa.Lanes) * g.ReductionEfficiency, 6)).First());
     }
+
+    // One diagnostic per reason, at its position; a reason that holds for one orientation only says which.
+    private static ImmutableArray<Diagnostic> Explain(CodeletInstance instance, List<(string A, Result<VnniGemm> Result)> analyses) =>
+    [
+        .. analyses
+            .SelectMany(a => a.Result.Diagnostics.Select(d => (a.A, Diagnostic: d)))
+            .GroupBy(p => p.Diagnostic)
+            .Select(g => g.Key with
+            {
+                Message = g.Count() == analyses.Count
+                    ? $"codelet '{instance.Name}' cannot run as a VNNI kernel: {g.Key.Message}"
+                    : $"codelet '{instance.Name}' cannot run as a VNNI kernel with '{g.First().A}' as A: {g.Key.Message}",
+            }),
+    ];
 
     private static double LaneEfficiency(VnniGemm gemm, int lanes) => (double)gemm.N / VnniGemm.RoundUp(gemm.N, lanes);
 
-    private static Result<VnniKernelPlan> FromAnalysis(VnniGemm gemm, VnniIsa isa, VnniPlanOptions options)
+    private static Result<VnniKernelPlan> FromAnalysis(VnniGemm gemm, VnniIsa isa, ArchitectureGraph graph, VnniPlanOptions options)
     {
         var location = gemm.Instance.Syntax.Location;
+        var registerFile = graph.FindNode(isa.RegisterFile)?.Location ?? graph.Location;
         var lanes = isa.Lanes;
         var vectors = (int)((gemm.N + lanes - 1) / lanes);
 
@@ -356,7 +340,8 @@ public sealed record VnniKernelPlan(
         nr = options.NR ?? nr;
         if (mr < 1 || nr < 1 || (mr * nr) + nr + 1 > Math.Max(isa.Registers, 32))
         {
-            return Fail(VnniDiagnostics.BadOption, $"a register block of {mr} x {nr} needs {(mr * nr) + nr + 1} registers; '{isa.Architecture}' has {isa.Registers}");
+            return Result<VnniKernelPlan>.Failure(VnniDiagnostics.BadOption.Create(registerFile,
+                $"a register block of {mr} x {nr} needs {(mr * nr) + nr + 1} registers; '{isa.Architecture}' has {isa.Registers}"));
         }
 
         var panelWidth = nr * lanes;
@@ -389,7 +374,7 @@ public sealed record VnniKernelPlan(
         nc = options.NC ?? nc;
         if (mc % mr != 0 || nc % panelWidth != 0 || mc < 1 || nc < 1)
         {
-            return Fail(VnniDiagnostics.BadOption, $"MC ({mc}) must be a multiple of MR ({mr}) and NC ({nc}) a multiple of NR x lanes ({panelWidth})");
+            return Fail(VnniDiagnostics.BadOption, $"codelet '{gemm.Instance.Name}': MC ({mc}) must be a multiple of MR ({mr}) and NC ({nc}) a multiple of NR x lanes ({panelWidth})");
         }
 
         if (gemm.APrimeLength > int.MaxValue || gemm.OuterCount * paddedN * gemm.Groups * 4 > int.MaxValue
@@ -403,7 +388,10 @@ public sealed record VnniKernelPlan(
         return Result<VnniKernelPlan>.Success(new VnniKernelPlan(
             gemm.Instance, isa, gemm.NestIndex, gemm.A.Name, gemm.B.Name, gemm.Accumulator.Name, gemm.Output.Name, gemm.Output.ElementType,
             gemm.Compensate, gemm.AMode, [.. loops], gemm.M, gemm.N, gemm.K, gemm.Groups, gemm.OuterCount,
-            mr, nr, mc, nc, kc, threads, split, [.. epilogue]));
+            mr, nr, mc, nc, kc, threads, split, [.. epilogue])
+        {
+            Gemm = gemm,
+        });
 
         Result<VnniKernelPlan> Fail(Core.Diagnostics.DiagnosticDescriptor descriptor, string message) =>
             Result<VnniKernelPlan>.Failure(descriptor.Create(location, message));
