@@ -48,7 +48,7 @@ public static class Footprints
             var target = epilogueNest.Statements[0].Target;
             foreach (var tensor in epilogue.Steps.Where(s => s.Tensor is not null).Select(s => s.Tensor!).Distinct())
             {
-                var access = FindLoad(epilogueNest.Statements[0].Value, instance.IndexOf(tensor));
+                var access = GemmView.FindLoad(epilogueNest.Statements[0].Value, instance.IndexOf(tensor));
                 if (access is null)
                 {
                     continue;
@@ -180,14 +180,4 @@ public static class Footprints
 
         return -1;
     }
-
-    private static AccessInstance? FindLoad(ValueExpr value, int tensor) => value switch
-    {
-        LoadValue load when load.Access.Tensor == tensor => load.Access,
-        CastValue cast => FindLoad(cast.Operand, tensor),
-        UnaryValue unary => FindLoad(unary.Operand, tensor),
-        BinaryValue binary => FindLoad(binary.Left, tensor) ?? FindLoad(binary.Right, tensor),
-        CallValue call => call.Arguments.Select(a => FindLoad(a, tensor)).FirstOrDefault(a => a is not null),
-        _ => null,
-    };
 }
