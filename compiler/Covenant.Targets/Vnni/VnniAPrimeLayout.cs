@@ -1,4 +1,4 @@
-using Covenant.Codelets.Semantics;
+using Covenant.Core.Numerics;
 
 namespace Covenant.Targets.Vnni;
 
@@ -46,7 +46,7 @@ internal static class VnniAPrimeLayout
         }
 
         dims.Add(packedDim >= 0
-            ? new APrimeDim(APrimeDimKind.SplitInner, VnniGemm.RoundUp(packedExtent, 4), 0, packedExtent, strides[packedDim], 0)
+            ? new APrimeDim(APrimeDimKind.SplitInner, IntegerMath.RoundUp(packedExtent, 4), 0, packedExtent, strides[packedDim], 0)
             : new APrimeDim(APrimeDimKind.Virtual, 4, 0, 1, 0, 0));
 
         var primeStrides = DenseStrides(dims);

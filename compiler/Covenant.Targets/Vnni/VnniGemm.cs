@@ -77,7 +77,8 @@ internal sealed record VnniGemm
 
     public required AccessInstance BAccess { get; init; }
 
-    public required ImmutableArray<VnniLoopRole> Roles { get; init; }
+    /// <summary>Each loop's role (the view's, with A as given); column loops other than <see cref="Vector"/> run in <see cref="Outers"/>.</summary>
+    public required ImmutableArray<LoopRole> Roles { get; init; }
 
     /// <summary>Row loops, nest order (the flattened row index runs the last one fastest).</summary>
     public required ImmutableArray<int> Rows { get; init; }
@@ -186,23 +187,4 @@ internal sealed record VnniGemm
         return result;
     }
 
-    /// <summary>Element offset of an access as base + Σ stride · loop.</summary>
-    internal static (long Base, long[] Strides) Flatten(AccessInstance access, TensorInstance tensor, int loopCount)
-    {
-        var tensorStrides = tensor.Strides;
-        var strides = new long[loopCount];
-        long baseOffset = 0;
-        for (var d = 0; d < access.Indices.Length; d++)
-        {
-            baseOffset += access.Indices[d].Constant * tensorStrides[d];
-            for (var l = 0; l < loopCount; l++)
-            {
-                strides[l] += access.Indices[d].Coefficients[l] * tensorStrides[d];
-            }
-        }
-
-        return (baseOffset, strides);
-    }
-
-    internal static long RoundUp(long value, long multiple) => (value + multiple - 1) / multiple * multiple;
 }

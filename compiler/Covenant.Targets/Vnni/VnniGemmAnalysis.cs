@@ -2,31 +2,33 @@ using System.Collections.Immutable;
 using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
+using Covenant.Core.Numerics;
 using Covenant.Mapping.Analysis;
+using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Vnni;
 
 /// <summary>
-/// Reads a <see cref="VnniGemm"/> off the accumulation nest with a chosen broadcast operand A (see the roles in
-/// VnniGemm.cs). Every problem is a diagnostic positioned on the tensor declaration or the statement that causes it;
+/// Reads a <see cref="VnniGemm"/> off the accumulation as a GEMM (<see cref="VnniGemmSource"/>: the operands and the
+/// loop roles of a <see cref="GemmView"/>) and adds what is VNNI's own: the vector loop, the packed loop, A's mode. Every problem is a diagnostic positioned on the tensor declaration or the statement that causes it;
 /// its message is the bare reason (the plan says which codelet and which orientation).
 /// </summary>
 internal static class VnniGemmAnalysis
 {
     /// <summary>The output a kernel stores and the epilogue operands it adds, addressed in the main nest's loops.</summary>
     private sealed record OutputView(
-        TensorInstance Output, long Base, long[] Strides, ImmutableArray<VnniEpilogueTensor> EpilogueTensors, int WritingNest);
+        TensorInstance Output, long Base, long[] Strides, ImmutableArray<VnniEpilogueTensor> EpilogueTensors, SourceLocation WrittenAt);
 
-    /// <summary>Analyzes the accumulation nest with <paramref name="aAccess"/> as the broadcast (u8) operand.</summary>
-    public static Result<VnniGemm> Analyze(
-        CodeletInstance instance, AccumulationNest nest, AccessInstance aAccess, AccessInstance bAccess, VnniAMode? mode)
+    /// <summary>Analyzes the GEMM with <see cref="VnniGemmSource.A"/> as the broadcast (u8) operand.</summary>
+    public static Result<VnniGemm> Analyze(VnniGemmSource source, VnniAMode? mode)
     {
-        if (CheckOperands(instance, nest, aAccess, bAccess) is { } operandProblem)
+        var instance = source.Instance;
+        if (CheckOperands(source) is { } operandProblem)
         {
             return Result<VnniGemm>.Failure(operandProblem);
         }
 
-        var output = OutputOf(instance, nest);
+        var output = OutputOf(source);
         if (!output.Succeeded)
         {
             return Result<VnniGemm>.Failure(output.Diagnostics);
@@ -35,196 +37,190 @@ internal static class VnniGemmAnalysis
         // Any other input still gets a buffer of the kernel (i8, u8 or i32).
         if (instance.Inputs.FirstOrDefault(t => t.ElementType is not (ElementType.I8 or ElementType.U8 or ElementType.I32)) is { } other)
         {
-            return Result<VnniGemm>.Failure(VnniDiagnostics.UnsupportedTypes.Create(instance.Of(other),
+            return Result<VnniGemm>.Failure(VnniDiagnostics.UnsupportedTypes.Create(instance.TensorLocation(other.Name),
                 $"the input '{other.Name}' is {other.ElementType.Name()}; the kernel's buffers hold i8, u8 or i32"));
         }
 
-        var roles = Roles(nest, aAccess, bAccess);
-        if (CheckOutput(instance, nest.Nest.Loops, roles, output.Value) is { } outputProblem)
+        if (CheckOutput(source, output.Value) is { } outputProblem)
         {
             return Result<VnniGemm>.Failure(outputProblem);
         }
 
-        var loops = nest.Nest.Loops;
-        var vector = VectorLoop(roles, output.Value);
-        for (var l = 0; l < loops.Length; l++)
-        {
-            if (roles[l] == VnniLoopRole.Column && l != vector)
-            {
-                roles[l] = VnniLoopRole.Outer;
-            }
-        }
-
-        var gemm = Shape(instance, nest, aAccess, bAccess, mode, roles, vector, output.Value);
+        var gemm = Shape(source, mode, VectorLoop(source.Roles, output.Value), output.Value);
         return Result<VnniGemm>.Success(VnniAPrimeLayout.WithLayout(gemm));
     }
 
-    // vpdpbusd multiplies u8 (or i8 shifted by 128) by i8 into i32; the kernel's buffers are i8, u8 or i32.
-    private static Diagnostic? CheckOperands(CodeletInstance instance, AccumulationNest nest, AccessInstance aAccess, AccessInstance bAccess)
+    // vpdpbusd multiplies u8 (or i8 shifted by 128) by i8 into i32.
+    private static Diagnostic? CheckOperands(VnniGemmSource source)
     {
-        var a = instance.Tensors[aAccess.Tensor];
-        var b = instance.Tensors[bAccess.Tensor];
-        var accumulator = instance.Tensors[nest.Accumulator.Tensor];
+        var (a, b, accumulator) = (source.A.Tensor, source.B.Tensor, source.C.Tensor);
         if (accumulator.ElementType != ElementType.I32)
         {
-            return VnniDiagnostics.UnsupportedTypes.Create(instance.Of(accumulator),
+            return VnniDiagnostics.UnsupportedTypes.Create(source.C.Location,
                 $"the accumulator '{accumulator.Name}' is {accumulator.ElementType.Name()}; vpdpbusd accumulates i32");
         }
 
         if (a.ElementType is not (ElementType.I8 or ElementType.U8) || b.ElementType != ElementType.I8)
         {
-            return VnniDiagnostics.UnsupportedTypes.Create(instance.OfNest(nest.NestIndex),
+            return VnniDiagnostics.UnsupportedTypes.Create(source.Statement,
                 $"vpdpbusd multiplies u8 (or i8, shifted by 128) by i8, but '{a.Name}' is {a.ElementType.Name()} and '{b.Name}' is {b.ElementType.Name()}");
         }
 
-        if (new[] { a, b }.FirstOrDefault(t => t.Cropped) is { } cropped)
+        if (new[] { source.A, source.B }.FirstOrDefault(t => t.Tensor.Cropped) is { } cropped)
         {
-            return VnniDiagnostics.UnsupportedAccess.Create(instance.Of(cropped), $"the input '{cropped.Name}' is cropped; cropped inputs are not supported");
+            return VnniDiagnostics.UnsupportedAccess.Create(cropped.Location, $"the input '{cropped.Name}' is cropped; cropped inputs are not supported");
         }
 
         return null;
     }
 
-    // Roles, as the mapper classifies them: whether a loop indexes the accumulator, A and B.
-    private static VnniLoopRole[] Roles(AccumulationNest nest, AccessInstance aAccess, AccessInstance bAccess)
+    // The tensor the kernel stores (the epilogue's output, or else the accumulator) and the epilogue's operands, their
+    // accesses composed into the main nest's loops.
+    private static Result<OutputView> OutputOf(VnniGemmSource source)
     {
-        var roles = new VnniLoopRole[nest.Nest.Loops.Length];
-        for (var l = 0; l < roles.Length; l++)
+        var accumulator = source.C;
+        var loops = source.Loops.Length;
+        if (source.Epilogue is not { } epilogue)
         {
-            roles[l] = (AccumulationNest.Uses(nest.Accumulator, l), AccumulationNest.Uses(aAccess, l), AccumulationNest.Uses(bAccess, l)) switch
+            if (accumulator.Tensor.Role != TensorRole.Output)
             {
-                (false, _, _) => VnniLoopRole.Reduction,
-                (true, true, false) => VnniLoopRole.Row,
-                (true, false, true) => VnniLoopRole.Column,
-                _ => VnniLoopRole.Outer,
-            };
-        }
-
-        return roles;
-    }
-
-    // The tensor the kernel stores (the epilogue's output, or else the accumulator) and the epilogue's operands.
-    private static Result<OutputView> OutputOf(CodeletInstance instance, AccumulationNest nest)
-    {
-        var accumulator = instance.Tensors[nest.Accumulator.Tensor];
-        if (nest.Epilogue is not { } epilogue)
-        {
-            if (accumulator.Role != TensorRole.Output)
-            {
-                return Result<OutputView>.Failure(VnniDiagnostics.UnsupportedAccess.Create(instance.Of(accumulator),
+                return Result<OutputView>.Failure(VnniDiagnostics.UnsupportedAccess.Create(accumulator.Location,
                     $"the accumulator '{accumulator.Name}' is never stored to an output"));
             }
 
-            var (baseOffset, strides) = VnniGemm.Flatten(nest.Accumulator, accumulator, nest.Nest.Loops.Length);
-            return Result<OutputView>.Success(new OutputView(accumulator, baseOffset, strides, [], nest.NestIndex));
+            var (baseOffset, strides) = Offset(accumulator.Access, accumulator.Tensor, loops);
+            return Result<OutputView>.Success(new OutputView(accumulator.Tensor, baseOffset, strides, [], source.Statement));
         }
 
-        var composed = VnniEpilogueComposer.Compose(instance, nest, epilogue);
-        if (!composed.Succeeded)
+        var output = InMainLoops(source, epilogue, epilogue.Output);
+        if (!output.Succeeded)
         {
-            return Result<OutputView>.Failure(composed.Diagnostics);
-        }
-
-        var output = instance.Tensors.First(t => t.Name == epilogue.Output);
-        if (accumulator.Role == TensorRole.Output)
-        {
-            return Result<OutputView>.Failure(VnniDiagnostics.UnsupportedEpilogue.Create(instance.Of(accumulator),
-                $"both the accumulator '{accumulator.Name}' and the epilogue's '{output.Name}' are outputs; the kernel stores only the epilogue's"));
+            return Result<OutputView>.Failure(output.Diagnostics);
         }
 
         var operands = ImmutableArray.CreateBuilder<VnniEpilogueTensor>();
-        foreach (var (name, offset) in composed.Value.Operands)
+        foreach (var name in source.Steps.Where(s => s.Tensor is not null).Select(s => s.Tensor!).Distinct())
         {
-            var tensor = instance.Tensors.First(t => t.Name == name);
-            if (tensor.ElementType != ElementType.I32)
+            var operand = InMainLoops(source, epilogue, epilogue.Operands.First(o => o.Name == name));
+            if (!operand.Succeeded)
             {
-                return Result<OutputView>.Failure(VnniDiagnostics.UnsupportedEpilogue.Create(instance.Of(tensor),
-                    $"the epilogue operand '{name}' is {tensor.ElementType.Name()}; the kernel adds i32 operands only"));
+                return Result<OutputView>.Failure(operand.Diagnostics);
             }
 
-            operands.Add(new VnniEpilogueTensor(name, tensor, offset.Base, offset.Strides));
+            operands.Add(operand.Value);
         }
 
-        var target = composed.Value.Output;
-        return Result<OutputView>.Success(new OutputView(output, target.Base, target.Strides, operands.ToImmutable(), epilogue.NestIndex));
+        if (accumulator.Tensor.Role == TensorRole.Output)
+        {
+            return Result<OutputView>.Failure(VnniDiagnostics.UnsupportedEpilogue.Create(accumulator.Location,
+                $"both the accumulator '{accumulator.Name}' and the epilogue's '{epilogue.Output.Name}' are outputs; the kernel stores only the epilogue's"));
+        }
+
+        if (operands.FirstOrDefault(o => o.Tensor.ElementType != ElementType.I32) is { } wide)
+        {
+            return Result<OutputView>.Failure(VnniDiagnostics.UnsupportedEpilogue.Create(source.Instance.TensorLocation(wide.Name),
+                $"the epilogue operand '{wide.Name}' is {wide.Tensor.ElementType.Name()}; the kernel adds i32 operands only"));
+        }
+
+        var target = output.Value;
+        return Result<OutputView>.Success(new OutputView(target.Tensor, target.Base, target.Strides, operands.ToImmutable(), epilogue.Location));
     }
 
-    private static Diagnostic? CheckOutput(CodeletInstance instance, ImmutableArray<LoopInstance> loops, VnniLoopRole[] roles, OutputView view)
+    // An epilogue tensor's offset in the main nest's loops; what cannot be composed is an epilogue this kernel cannot fuse.
+    private static Result<VnniEpilogueTensor> InMainLoops(VnniGemmSource source, GemmEpilogue epilogue, GemmTensor tensor)
+    {
+        var composed = GemmView.ComposeIntoMainLoops(epilogue, source.C.Access, source.Loops.Length, tensor.Access);
+        if (!composed.Succeeded)
+        {
+            return Result<VnniEpilogueTensor>.Failure([.. composed.Diagnostics.Select(d => VnniDiagnostics.UnsupportedEpilogue.Create(d.Location, d.Message))]);
+        }
+
+        var (baseOffset, strides) = Offset(composed.Value, tensor.Tensor, source.Loops.Length);
+        return Result<VnniEpilogueTensor>.Success(new VnniEpilogueTensor(tensor.Name, tensor.Tensor, baseOffset, strides));
+    }
+
+    /// <summary>An access's flat element offset, one stride per main-nest loop (zero for a loop it does not use).</summary>
+    public static (long Base, long[] Strides) Offset(AccessInstance access, TensorInstance tensor, int loops)
+    {
+        var flat = GemmTensor.Flatten(access, tensor);
+        var strides = new long[loops];
+        flat.Strides.CopyTo(strides);
+        return (flat.Base, strides);
+    }
+
+    private static Diagnostic? CheckOutput(VnniGemmSource source, OutputView view)
     {
         var output = view.Output;
+        var location = source.Instance.TensorLocation(output.Name);
         if (output.ElementType is not (ElementType.I32 or ElementType.I8 or ElementType.U8))
         {
-            return VnniDiagnostics.UnsupportedTypes.Create(instance.Of(output),
-                $"the output '{output.Name}' is {output.ElementType.Name()}; the kernel stores i32, i8 or u8");
+            return VnniDiagnostics.UnsupportedTypes.Create(location, $"the output '{output.Name}' is {output.ElementType.Name()}; the kernel stores i32, i8 or u8");
         }
 
         if (output.Cropped || output.Padded)
         {
-            return VnniDiagnostics.UnsupportedAccess.Create(instance.Of(output),
+            return VnniDiagnostics.UnsupportedAccess.Create(location,
                 $"the output '{output.Name}' is {(output.Cropped ? "cropped" : "padded")}; the kernel writes every output element exactly once");
         }
 
-        var statement = instance.OfNest(view.WritingNest);
         if (view.Base != 0)
         {
-            return VnniDiagnostics.UnsupportedAccess.Create(statement, $"the first element of the output '{output.Name}' is not written at the loops' origin");
+            return VnniDiagnostics.UnsupportedAccess.Create(view.WrittenAt, $"the first element of the output '{output.Name}' is not written at the loops' origin");
         }
 
         // Every output element must be written by exactly one (row, column, outer) point: the non-reduction
         // strides must form a mixed radix that tiles [0, elements).
-        var written = Enumerable.Range(0, loops.Length).Where(l => roles[l] != VnniLoopRole.Reduction).Select(l => (view.Strides[l], (long)loops[l].Extent));
+        var written = Enumerable.Range(0, source.Loops.Length).Where(l => source.Roles[l] != LoopRole.Reduction)
+            .Select(l => (view.Strides[l], (long)source.Loops[l].Extent));
         return WritesEachOnce(written, output.ElementCount)
             ? null
-            : VnniDiagnostics.UnsupportedAccess.Create(statement, $"the output '{output.Name}' is not written exactly once per element by the non-reduction loops " +
+            : VnniDiagnostics.UnsupportedAccess.Create(view.WrittenAt, $"the output '{output.Name}' is not written exactly once per element by the non-reduction loops " +
                 "(an output-stationary kernel needs that; a scatter such as a transposed convolution is not supported)");
     }
 
     // The vector loop: the column loop contiguous in the output, readable as a vector (or a broadcast) in every
     // epilogue operand (the last such loop). Other column loops run outside, like batches.
-    private static int VectorLoop(VnniLoopRole[] roles, OutputView view) =>
+    private static int VectorLoop(ImmutableArray<LoopRole> roles, OutputView view) =>
         Enumerable.Range(0, roles.Length)
-            .LastOrDefault(l => roles[l] == VnniLoopRole.Column && view.Strides[l] == 1 && view.EpilogueTensors.All(t => t.Strides[l] is 0 or 1), -1);
+            .LastOrDefault(l => roles[l] == LoopRole.Column && view.Strides[l] == 1 && view.EpilogueTensors.All(t => t.Strides[l] is 0 or 1), -1);
 
     // The GEMM's sizes and the reduction's grouping by 4, in the mode asked for or the one that wastes fewer lanes.
-    private static VnniGemm Shape(
-        CodeletInstance instance, AccumulationNest nest, AccessInstance aAccess, AccessInstance bAccess, VnniAMode? mode,
-        VnniLoopRole[] roles, int vector, OutputView view)
+    private static VnniGemm Shape(VnniGemmSource source, VnniAMode? mode, int vector, OutputView view)
     {
-        var loops = nest.Nest.Loops;
-        var a = instance.Tensors[aAccess.Tensor];
-        var b = instance.Tensors[bAccess.Tensor];
-        var packed = PackedLoop(aAccess, a, loops, roles);
-        var reductions = Enumerable.Range(0, loops.Length).Where(l => roles[l] == VnniLoopRole.Reduction).ToList();
+        var (loops, roles) = (source.Loops, source.Roles);
+        var packed = PackedLoop(source.A, loops, roles);
+        var reductions = Enumerable.Range(0, loops.Length).Where(l => roles[l] == LoopRole.Reduction).ToList();
         var k = reductions.Aggregate(1L, (p, l) => p * loops[l].Extent);
         var packedExtent = packed >= 0 ? loops[packed].Extent : 1;
-        var directEfficiency = (double)packedExtent / VnniGemm.RoundUp(packedExtent, 4);
-        var im2colEfficiency = (double)k / VnniGemm.RoundUp(k, 4);
+        var directEfficiency = (double)packedExtent / IntegerMath.RoundUp(packedExtent, 4);
+        var im2colEfficiency = (double)k / IntegerMath.RoundUp(k, 4);
         var chosen = mode ?? (directEfficiency < 0.7 && im2colEfficiency > directEfficiency ? VnniAMode.Im2col : VnniAMode.Direct);
 
-        var rows = Enumerable.Range(0, loops.Length).Where(l => roles[l] == VnniLoopRole.Row).ToImmutableArray();
-        var outers = Enumerable.Range(0, loops.Length).Where(l => roles[l] == VnniLoopRole.Outer).ToImmutableArray();
+        // Column loops other than the vector loop run outside the GEMM, like batches.
+        var rows = Enumerable.Range(0, loops.Length).Where(l => roles[l] == LoopRole.Row).ToImmutableArray();
+        var outers = Enumerable.Range(0, loops.Length).Where(l => roles[l] == LoopRole.Batch || (roles[l] == LoopRole.Column && l != vector)).ToImmutableArray();
         ImmutableArray<int> reductionOuter;
         long groups, innerGroups;
         if (chosen == VnniAMode.Direct)
         {
             reductionOuter = [.. reductions.Where(l => l != packed)];
-            innerGroups = VnniGemm.RoundUp(packedExtent, 4) / 4;
+            innerGroups = IntegerMath.RoundUp(packedExtent, 4) / 4;
             groups = reductionOuter.Aggregate(1L, (p, l) => p * loops[l].Extent) * innerGroups;
         }
         else
         {
             reductionOuter = [.. reductions];
             packed = -1;
-            groups = VnniGemm.RoundUp(k, 4) / 4;
+            groups = IntegerMath.RoundUp(k, 4) / 4;
             innerGroups = groups;
         }
 
-        var (bBase, bStrides) = VnniGemm.Flatten(bAccess, b, loops.Length);
+        var (bBase, bStrides) = Offset(source.B.Access, source.B.Tensor, loops.Length);
         return new VnniGemm
         {
-            Instance = instance, NestIndex = nest.NestIndex, Loops = loops, A = a, B = b,
-            Accumulator = instance.Tensors[nest.Accumulator.Tensor], Output = view.Output, AAccess = aAccess, BAccess = bAccess,
-            Roles = [.. roles], Rows = rows, ReductionOuter = reductionOuter, Outers = outers, Vector = vector, Packed = packed, AMode = chosen,
+            Instance = source.Instance, NestIndex = source.NestIndex, Loops = loops, A = source.A.Tensor, B = source.B.Tensor,
+            Accumulator = source.C.Tensor, Output = view.Output, AAccess = source.A.Access, BAccess = source.B.Access,
+            Roles = roles, Rows = rows, ReductionOuter = reductionOuter, Outers = outers, Vector = vector, Packed = packed, AMode = chosen,
             M = rows.Aggregate(1L, (p, l) => p * loops[l].Extent),
             N = vector >= 0 ? loops[vector].Extent : 1,
             K = k, Groups = groups, InnerGroups = innerGroups,
@@ -232,20 +228,21 @@ internal static class VnniGemmAnalysis
             StrideAPrime = new long[loops.Length], BaseAPrime = 0, StrideB = bStrides, BaseB = bBase, StrideC = view.Strides,
             APrimeDims = [], APrimeLength = 0,
             EpilogueTensors = view.EpilogueTensors,
-            Epilogue = nest.Epilogue?.Steps ?? [],
+            Epilogue = source.Steps,
         };
     }
 
     // The packed loop: a reduction loop with coefficient 1 in exactly one dimension of A, everything else in that
     // dimension moving in whole multiples of its extent, so the dimension splits into (outer, loop) and the loop
     // can be moved innermost and rounded up to 4. Prefer A's last dimension (already contiguous), then longer loops.
-    private static int PackedLoop(AccessInstance aAccess, TensorInstance a, ImmutableArray<LoopInstance> loops, VnniLoopRole[] roles)
+    private static int PackedLoop(GemmTensor operand, ImmutableArray<LoopInstance> loops, ImmutableArray<LoopRole> roles)
     {
+        var (aAccess, a) = (operand.Access, operand.Tensor);
         var packed = -1;
         var packedScore = long.MinValue;
         for (var l = 0; l < loops.Length; l++)
         {
-            if (roles[l] != VnniLoopRole.Reduction || !Splittable(aAccess, a, l, loops))
+            if (roles[l] != LoopRole.Reduction || !Splittable(aAccess, a, l, loops))
             {
                 continue;
             }
@@ -277,7 +274,7 @@ internal static class VnniGemmAnalysis
     }
 
     // Long loops that are multiples of 4 pack best; short ones waste lanes of the 4-byte groups.
-    private static long EfficiencyScore(long extent) => (long)(1000.0 * extent / VnniGemm.RoundUp(extent, 4)) * 100_000 + Math.Min(extent, 99_999);
+    private static long EfficiencyScore(long extent) => (long)(1000.0 * extent / IntegerMath.RoundUp(extent, 4)) * 100_000 + Math.Min(extent, 99_999);
 
     // The (stride, extent) pairs of the loops that write, sorted by stride, form the mixed radix of [0, elements).
     private static bool WritesEachOnce(IEnumerable<(long Stride, long Extent)> loops, long elements)

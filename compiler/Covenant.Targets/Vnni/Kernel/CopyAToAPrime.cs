@@ -90,7 +90,7 @@ internal static class CopyAToAPrime
             all[l] = v;
         }
 
-        var (aBase, aStrides) = VnniGemm.Flatten(gemm.AAccess, gemm.A, gemm.Loops.Length);
+        var (aBase, aStrides) = VnniGemmAnalysis.Offset(gemm.AAccess, gemm.A, gemm.Loops.Length);
         var load = new VnniLoad(buffers.Tensors[gemm.A.Name], VnniKernelContext.Dot(aBase, aStrides, all)) + shift;
         VnniExpr value = gemm.A.Padded ? new VnniSelect(VnniKernelContext.InBounds(gemm.AAccess, gemm.A.Shape, all), load, zero) : load;
         var destination = (((context.Flat(gemm.Outers, outerVars) * gemm.M) + context.Flat(gemm.Rows, rowVars)) * row)
