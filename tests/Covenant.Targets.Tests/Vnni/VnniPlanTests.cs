@@ -132,6 +132,17 @@ public class VnniPlanTests
         var result = VnniKernelPlan.Choose(Instance(codelet, bindings), Architecture("vnni-avx512"));
         Assert.That(result.Succeeded, Is.False);
         Assert.That(result.Diagnostics.Select(d => d.Descriptor.Id), Does.Contain(id), string.Join("\n", result.Diagnostics));
+        Assert.That(result.Diagnostics.Select(d => d.Location?.HasPosition), Is.All.True, "positioned on the codelet element at fault");
+        Assert.That(result.Diagnostics.Select(d => d.Message.TrimEnd()), Has.None.EndsWith(":"), "every reason is given");
+    }
+
+    [Test]
+    public void ABroadcastOperandThatIsNoFactorIsExplained()
+    {
+        var result = VnniKernelPlan.Choose(Instance("gemm", "M=4, N=4, K=4"), Architecture("vnni-avx512"), new VnniPlanOptions { TensorA = "nope" });
+        var error = result.Diagnostics.Single();
+        Assert.That((error.Id, error.Location?.HasPosition), Is.EqualTo(("COV5215", true)));
+        Assert.That(error.Message, Does.Contain("'nope'"));
     }
 
     [TestCase("vta")]
