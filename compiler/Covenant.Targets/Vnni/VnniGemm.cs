@@ -6,19 +6,20 @@ using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Vnni;
 
-// The accumulation nest seen as an implicit GEMM  C[o][m][n] += A[o][m][k] · B[o][k][n], derived only from the
-// affine indices (never from the operator's name):
+// The accumulation nest seen as an implicit GEMM  C[o][m][n] += A[o][m][k] · B[o][k][n], with the loop roles of the
+// mapping's GemmView (LoopRole, derived only from the affine indices, never from the operator's name):
 //   Row        loops index the accumulator and A, not B          (m: GEMM rows, a convolution's n, p, q)
 //   Column     loops index the accumulator and B, not A          (n: one of them, contiguous in the output, is
-//                                                                 the vector loop; the others become Outer)
+//                                                                 the vector loop; the others run outside)
 //   Reduction  loops do not index the accumulator                (k: one of them, with coefficient 1 in A, is the
 //                                                                 packed loop whose groups of 4 feed vpdpbusd)
-//   Outer      loops index the accumulator and both or neither   (bmm's batch, the groups of a grouped conv)
+//   Batch      loops index the accumulator and both or neither   (bmm's batch, the groups of a grouped conv)
+// Batch loops and the column loops other than the vector loop are the Outer loops: each value is a GEMM of its own.
 // Every address is an affine function of the loops, so each tensor's offset splits into a row part, a column
 // part, a reduction part and an outer part; row and reduction parts go into offset tables, the rest into
 // strides. Padding and the +128 of signed A are handled once per run by copying A into A', a u8 tensor that
 // covers exactly the range the indices reach (out-of-bounds elements read as the value of zero).
-// VnniGemmAnalysis derives it from the codelet; VnniAPrimeLayout lays out A'.
+// VnniGemmAnalysis derives it from a VnniGemmSource; VnniAPrimeLayout lays out A'.
 
 /// <summary>How A reaches the kernel.</summary>
 public enum VnniAMode
