@@ -15,11 +15,11 @@ public static class MappingDiagnostics
     // The GEMM view of a mapping (Model/GemmView.cs), read by every target pass.
 
     /// <summary>The mapping's nest or capability is not a multiply-accumulate <c>C[..] += A[..] * B[..]</c>.</summary>
-    public static readonly DiagnosticDescriptor NotAGemm = new("COV4101", "mapping is not a GEMM");
+    public static readonly DiagnosticDescriptor NotAGemm = new("COV4201", "mapping is not a GEMM");
 
     /// <summary>The mapping names a nest, loop, tensor, node, capability or operand its codelet instance or graph does not have.</summary>
-    public static readonly DiagnosticDescriptor InconsistentMapping = new("COV4102", "mapping inconsistent with its codelet or architecture");
+    public static readonly DiagnosticDescriptor InconsistentMapping = new("COV4202", "mapping inconsistent with its codelet or architecture");
 
     /// <summary>An epilogue access cannot be rewritten in the main nest's loops.</summary>
-    public static readonly DiagnosticDescriptor EpilogueNotComposable = new("COV4103", "epilogue access not expressible in the main nest");
+    public static readonly DiagnosticDescriptor EpilogueNotComposable = new("COV4203", "epilogue access not expressible in the main nest");
 }

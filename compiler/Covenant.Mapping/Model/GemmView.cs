@@ -250,6 +250,86 @@ public sealed record GemmView
         CallValue call => call.Arguments.Select(a => FindLoad(a, tensor)).FirstOrDefault(a => a is not null),
         _ => null,
     };
+
+    // For a target that also plans from a codelet alone, without a mapping (VNNI rebuilding its kernel from the plan
+    // file an artifact holds): the same rules, on accesses rather than on a view.
+
+    /// <summary>The role of loop <paramref name="loop"/> by the mapper's rule: whether the accumulator, A and B use it.</summary>
+    public static LoopRole RoleOf(AccessInstance accumulator, AccessInstance a, AccessInstance b, int loop)
+    {
+        ArgumentNullException.ThrowIfNull(accumulator);
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        static bool Uses(AccessInstance access, int l) => access.Indices.Any(index => index.Coefficients[l] != 0);
+        return (Uses(accumulator, loop), Uses(a, loop), Uses(b, loop)) switch
+        {
+            (true, true, false) => LoopRole.Row,
+            (true, false, true) => LoopRole.Column,
+            (false, _, _) => LoopRole.Reduction,
+            _ => LoopRole.Batch,
+        };
+    }
+
+    /// <summary>
+    /// <see cref="ComposeIntoMainLoops(AccessInstance)"/> for an epilogue nest and the main nest's accumulator access
+    /// (<paramref name="mainLoops"/> loops), without a view.
+    /// </summary>
+    public static Result<AccessInstance> ComposeIntoMainLoops(GemmEpilogue epilogue, AccessInstance accumulator, int mainLoops, AccessInstance epilogueAccess)
+    {
+        ArgumentNullException.ThrowIfNull(epilogue);
+        ArgumentNullException.ThrowIfNull(accumulator);
+        ArgumentNullException.ThrowIfNull(epilogueAccess);
+        if (epilogue.AccumulatorRead is not { } read)
+        {
+            return Fail("the epilogue does not read the accumulator");
+        }
+
+        // Epilogue loop -> the accumulator dimension it runs along.
+        var dimOfLoop = new int[epilogue.Nest.Loops.Length];
+        Array.Fill(dimOfLoop, -1);
+        for (var d = 0; d < read.Indices.Length; d++)
+        {
+            var used = read.Indices[d].Coefficients.Select((c, l) => (c, l)).Where(p => p.c != 0).ToList();
+            if (read.Indices[d].Constant != 0 || used.Count > 1 || (used.Count == 1 && used[0].c != 1))
+            {
+                return Fail("the epilogue must read the accumulator at its own loop indices");
+            }
+
+            if (used.Count == 1)
+            {
+                dimOfLoop[used[0].l] = d;
+            }
+        }
+
+        if (Enumerable.Range(0, epilogue.Nest.Loops.Length).FirstOrDefault(e => dimOfLoop[e] < 0 && epilogue.Nest.Loops[e].Extent > 1, -1) is var unused and >= 0)
+        {
+            return Fail($"the epilogue loop '{epilogue.Nest.Loops[unused].Name}' does not index the accumulator");
+        }
+
+        var indices = epilogueAccess.Indices.Select(index =>
+        {
+            var constant = index.Constant;
+            var coefficients = new long[mainLoops];
+            for (var e = 0; e < index.Coefficients.Length; e++)
+            {
+                if (index.Coefficients[e] is var coefficient and not 0 && dimOfLoop[e] >= 0)
+                {
+                    var main = accumulator.Indices[dimOfLoop[e]];
+                    constant += coefficient * main.Constant;
+                    for (var l = 0; l < mainLoops; l++)
+                    {
+                        coefficients[l] += coefficient * main.Coefficients[l];
+                    }
+                }
+            }
+
+            return new AffineIndex(constant, [.. coefficients]);
+        });
+        return Result<AccessInstance>.Success(new AccessInstance(epilogueAccess.Tensor, [.. indices]));
+
+        Result<AccessInstance> Fail(string message) =>
+            Result<AccessInstance>.Failure(MappingDiagnostics.EpilogueNotComposable.Create(epilogue.Location, message));
+    }
 }
 
 /// <summary>Where codelet elements are declared, for diagnostics that point at them.</summary>

@@ -192,58 +192,72 @@ public static class TensorCoreKernelBuilder
         /// </summary>
         private Func<TensorCoreExpr, TensorCoreExpr, List<TensorCoreStmt>> OperandCopies(TensorCoreOperandPlan operand, bool isA, int tileBase)
         {
-            var prefix = isA ? "a" : "b";
-            var rows = isA ? plan.BlockM : plan.BlockN;
-            var extent = isA ? plan.M : plan.N;
-            var blockBase = isA ? Var("by") * plan.BlockM : Var("bx") * plan.BlockN;
-            var threads = plan.Threads;
-            var e = plan.ElementBytes;
-            setup.Add(new TensorCoreComment($"{(isA ? "A" : "B")} = {operand.Name}: {operand.Layout}, {rows} x {plan.BlockK} per stage at +{tileBase}"));
+            var copy = new OperandCopy(
+                operand,
+                isA ? "a" : "b",
+                isA ? plan.BlockM : plan.BlockN,
+                isA ? plan.M : plan.N,
+                isA ? Var("by") * plan.BlockM : Var("bx") * plan.BlockN,
+                tileBase);
+            setup.Add(new TensorCoreComment($"{(isA ? "A" : "B")} = {operand.Name}: {operand.Layout}, {copy.Rows} x {plan.BlockK} per stage at +{tileBase}"));
+            return operand.Layout == TensorCoreOperandLayout.KMajorByElement ? ElementCopies(copy) : ChunkCopies(copy);
+        }
+
+        /// <summary>One operand's copy into a stage: its GEMM side's rows (BlockM or BlockN of them, M or N in all) from BlockBase.</summary>
+        private sealed record OperandCopy(TensorCoreOperandPlan Operand, string Prefix, int Rows, long Extent, TensorCoreExpr BlockBase, int TileBase);
+
+        // Element by element: each thread copies elements id, id + threads, ... of the tile, decomposing each one.
+        private Func<TensorCoreExpr, TensorCoreExpr, List<TensorCoreStmt>> ElementCopies(OperandCopy copy)
+        {
+            var (operand, prefix, rows, extent, blockBase, tileBase) = copy;
+            var (threads, e) = (plan.Threads, plan.ElementBytes);
             var batchValues = plan.BatchLoops.ToDictionary(l => l, BatchValue);
-
-            if (operand.Layout == TensorCoreOperandLayout.KMajorByElement)
+            var elements = rows * plan.BlockK;
+            var perThread = (elements + threads - 1) / threads;
+            var rowChunks = plan.BlockK * e / 16;
+            var outerLast = operand.OuterLoops.IsEmpty ? -1 : operand.OuterLoops[^1];
+            var rowFastest = outerLast >= 0 && operand.Access.Indices[^1].Coefficients[outerLast] == 1
+                && operand.Access.Indices.Take(operand.Access.Indices.Length - 1).All(i => i.Coefficients[outerLast] == 0);
+            return (kTile, stageBase) =>
             {
-                var elements = rows * plan.BlockK;
-                var perThread = (elements + threads - 1) / threads;
-                var rowChunks = plan.BlockK * e / 16;
-                var outerLast = operand.OuterLoops.IsEmpty ? -1 : operand.OuterLoops[^1];
-                var rowFastest = outerLast >= 0 && operand.Access.Indices[^1].Coefficients[outerLast] == 1
-                    && operand.Access.Indices.Take(operand.Access.Indices.Length - 1).All(i => i.Coefficients[outerLast] == 0);
-                return (kTile, stageBase) =>
+                var slot = Name(prefix + "e");
+                var body = new List<TensorCoreStmt>();
+                var id = Name(prefix + "id");
+                body.Add(new TensorCoreLet(id, Tid + (Var(slot) * threads)));
+                var row = Name(prefix + "row");
+                var kElement = Name(prefix + "kel");
+                body.Add(new TensorCoreLet(row, rowFastest ? Var(id) % rows : Var(id) / plan.BlockK));
+                body.Add(new TensorCoreLet(kElement, rowFastest ? Var(id) / rows : Var(id) % plan.BlockK));
+                var m = Name(prefix + "m");
+                body.Add(new TensorCoreLet(m, blockBase + Var(row)));
+                var values = new Dictionary<int, TensorCoreExpr>(batchValues);
+                foreach (var (l, v) in Decompose(body, Var(m), operand.OuterLoops, Name(prefix + "o")))
                 {
-                    var slot = Name(prefix + "e");
-                    var body = new List<TensorCoreStmt>();
-                    var id = Name(prefix + "id");
-                    body.Add(new TensorCoreLet(id, Tid + (Var(slot) * threads)));
-                    var row = Name(prefix + "row");
-                    var kElement = Name(prefix + "kel");
-                    body.Add(new TensorCoreLet(row, rowFastest ? Var(id) % rows : Var(id) / plan.BlockK));
-                    body.Add(new TensorCoreLet(kElement, rowFastest ? Var(id) / rows : Var(id) % plan.BlockK));
-                    var m = Name(prefix + "m");
-                    body.Add(new TensorCoreLet(m, blockBase + Var(row)));
-                    var values = new Dictionary<int, TensorCoreExpr>(batchValues);
-                    foreach (var (l, v) in Decompose(body, Var(m), operand.OuterLoops, Name(prefix + "o")))
-                    {
-                        values[l] = v;
-                    }
+                    values[l] = v;
+                }
 
-                    var k = Name(prefix + "k");
-                    body.Add(new TensorCoreLet(k, (kTile * plan.BlockK) + Var(kElement)));
-                    foreach (var (l, v) in Decompose(body, Var(k), plan.ReductionLoops, Name(prefix + "r")))
-                    {
-                        values[l] = v;
-                    }
+                var k = Name(prefix + "k");
+                body.Add(new TensorCoreLet(k, (kTile * plan.BlockK) + Var(kElement)));
+                foreach (var (l, v) in Decompose(body, Var(k), plan.ReductionLoops, Name(prefix + "r")))
+                {
+                    values[l] = v;
+                }
 
-                    var (offset, valid) = Address(operand, values, Var(m), extent, rows, Var(k));
-                    var shared = stageBase + tileBase + TensorCoreSharedLayout.Offset(Var(row), Var(kElement) / ChunkElements, rowChunks)
-                        + (Var(kElement) % ChunkElements * e);
-                    var guard = elements % threads == 0 ? True : Less(Var(id), Of(elements));
-                    body.Add(new TensorCoreCopyElement(shared, operand.Name, offset, valid, guard));
-                    return [new TensorCoreFor(slot, perThread, [.. body])];
-                };
-            }
+                var (offset, valid) = Address(operand, values, Var(m), extent, rows, Var(k));
+                var shared = stageBase + tileBase + TensorCoreSharedLayout.Offset(Var(row), Var(kElement) / ChunkElements, rowChunks)
+                    + (Var(kElement) % ChunkElements * e);
+                var guard = elements % threads == 0 ? True : Less(Var(id), Of(elements));
+                body.Add(new TensorCoreCopyElement(shared, operand.Name, offset, valid, guard));
+                return [new TensorCoreFor(slot, perThread, [.. body])];
+            };
+        }
 
-            // Vector layouts: each thread owns fixed chunk slots; their decomposition is hoisted.
+        // Vector layouts: each thread owns fixed 16-byte chunk slots; their decomposition is hoisted to the setup.
+        private Func<TensorCoreExpr, TensorCoreExpr, List<TensorCoreStmt>> ChunkCopies(OperandCopy copy)
+        {
+            var (operand, prefix, rows, extent, blockBase, tileBase) = copy;
+            var (threads, e) = (plan.Threads, plan.ElementBytes);
+            var batchValues = plan.BatchLoops.ToDictionary(l => l, BatchValue);
             var kMajor = operand.Layout == TensorCoreOperandLayout.KMajor;
             var tileRows = kMajor ? rows : plan.BlockK;
             var chunksPerRow = (kMajor ? plan.BlockK * e : rows * e) / 16;

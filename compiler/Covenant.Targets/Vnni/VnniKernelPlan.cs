@@ -5,21 +5,11 @@ using Covenant.Acg.Model;
 using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
+using Covenant.Core.Numerics;
 using Covenant.Mapping.Analysis;
 using Covenant.Mapping.Model;
 
 namespace Covenant.Targets.Vnni;
-
-/// <summary>A loop's place in the implicit GEMM (see <see cref="VnniGemm"/>'s comment).</summary>
-public enum VnniLoopRole
-{
-    Row,
-    Column,
-    Reduction,
-
-    /// <summary>Runs outside the GEMM: batches, groups, column loops other than the vector loop.</summary>
-    Outer,
-}
 
 /// <summary>How the two cores share the work.</summary>
 public enum VnniParallelSplit
@@ -32,9 +22,17 @@ public enum VnniParallelSplit
 }
 
 /// <param name="Name">The codelet loop.</param>
+/// <param name="Role">Its role in the GEMM (the mapping's <see cref="GemmView"/> rule, with <see cref="VnniKernelPlan.TensorA"/> as A).</param>
 /// <param name="Vector">The column loop laid along the vector lanes (contiguous in the output).</param>
 /// <param name="Packed">The reduction loop whose groups of 4 feed one vpdpbusd (innermost in A' and in packed B).</param>
-public sealed record VnniLoopPlan(string Name, int Extent, VnniLoopRole Role, bool Vector, bool Packed);
+public sealed record VnniLoopPlan(string Name, int Extent, LoopRole Role, bool Vector, bool Packed)
+{
+    /// <summary>Runs outside the GEMM, as an independent GEMM each: batches, groups, column loops other than the vector loop.</summary>
+    public bool Outer => Role == LoopRole.Batch || (Role == LoopRole.Column && !Vector);
+
+    /// <summary>The role as the plan's description names it.</summary>
+    public string RoleName => Outer ? "Outer" : Role.ToString();
+}
 
 /// <summary>One fused epilogue step on the int32 accumulator vectors, in order; then the store narrows to the output type.</summary>
 public sealed record VnniEpilogueStep(EpilogueOp Op, long? Immediate, string? Tensor)
@@ -136,7 +134,7 @@ public sealed record VnniKernelPlan(
     public int PanelWidth => NR * Isa.Lanes;
 
     /// <summary>Columns rounded up to whole register blocks (the packed B's width).</summary>
-    public long PaddedN => VnniGemm.RoundUp(N, PanelWidth);
+    public long PaddedN => IntegerMath.RoundUp(N, PanelWidth);
 
     public long Panels => PaddedN / PanelWidth;
 
@@ -173,7 +171,7 @@ public sealed record VnniKernelPlan(
         text.AppendLine(inv, $"VNNI kernel for {Instance.Name} on {Isa.Architecture} ({Isa.Capability} x{Isa.Lanes} lanes, {Isa.Registers} registers, {Threads} threads)");
         text.AppendLine(inv, $"  A (broadcast u8) = {TensorA}{(Compensate ? " (i8 stored as x + 128; minus 128 x column sums of B)" : "")}, B (packed i8) = {TensorB}, output {Output}: {OutputType.Name()}");
         text.AppendLine(inv, $"  GEMM: {Outer} x [M {M} x N {N} x K {K}], {Groups} groups of 4; A' {AMode}");
-        text.AppendLine(inv, $"  loops: {string.Join(", ", Loops.Select(l => $"{l.Name}={l.Extent} {l.Role}{(l.Vector ? " (vector)" : "")}{(l.Packed ? " (packed)" : "")}"))}");
+        text.AppendLine(inv, $"  loops: {string.Join(", ", Loops.Select(l => $"{l.Name}={l.Extent} {l.RoleName}{(l.Vector ? " (vector)" : "")}{(l.Packed ? " (packed)" : "")}"))}");
         text.AppendLine(inv, $"  register block MR {MR} x NR {NR} vectors ({MR * NR} accumulators); cache blocks MC {MC}, NC {NC}, KC {KC} groups; {Tiles} tiles split by {Split.ToString().ToLowerInvariant()}");
         if (!Epilogue.IsEmpty)
         {
@@ -197,13 +195,20 @@ public sealed record VnniKernelPlan(
             return Result<VnniKernelPlan>.Failure(isa.Diagnostics);
         }
 
-        var analysis = AnalyzeBest(instance, isa.Value, options);
-        if (analysis.Gemm is null)
+        var (nest, problem) = AccumulationFinder.Find(instance);
+        if (nest is null)
         {
-            return Result<VnniKernelPlan>.Failure(analysis.Diagnostic!);
+            return Result<VnniKernelPlan>.Failure(VnniDiagnostics.NoAccumulation.Create(instance.Syntax.Location, problem!));
         }
 
-        return FromAnalysis(analysis.Gemm, isa.Value, options);
+        // Without a mapping, either factor may be broadcast: both are analyzed (one when they are the same tensor).
+        var orientations = new[] { (A: nest.Left, B: nest.Right), (A: nest.Right, B: nest.Left) }
+            .Take(nest.Left.Tensor == nest.Right.Tensor ? 1 : 2)
+            .Select(o => (instance.Tensors[o.A.Tensor].Name, VnniGemmSource.FromCodelet(instance, nest, o.A, o.B)));
+        var analysis = AnalyzeBest(instance, nest.Nest.Statements[0].Syntax.Location, [.. orientations], isa.Value, options);
+        return analysis.Succeeded
+            ? FromAnalysis(analysis.Value, isa.Value, graph, options)
+            : Result<VnniKernelPlan>.Failure(analysis.Diagnostics);
     }
 
     /// <summary>
@@ -223,54 +228,59 @@ public sealed record VnniKernelPlan(
             return Result<VnniKernelPlan>.Failure(isa.Diagnostics);
         }
 
-        var capability = mapping.Graph.ComputeNode(mapping.ComputeNode).FindCapability(mapping.Capability);
-        var broadcast = capability?.Operands.FirstOrDefault(o => o.Type is ElementType.U8);
-        var tensorA = broadcast is null ? null : mapping.Operands.FirstOrDefault(o => o.Operand == broadcast.Name)?.Tensor;
-        var analysis = AnalyzeBest(mapping.Instance, isa.Value, options with { TensorA = options.TensorA ?? tensorA });
-        if (analysis.Gemm is not { } gemm)
+        var view = GemmView.Of(mapping);
+        if (!view.Succeeded)
         {
-            return Result<VnniKernelPlan>.Failure(analysis.Diagnostic!);
+            return Result<VnniKernelPlan>.Failure(view.Diagnostics);
         }
 
-        return FromAnalysis(gemm, isa.Value, MappedBlocking(mapping, gemm, isa.Value, options));
+        // The view's A is the tensor bound to the capability's u8 factor; the options may broadcast the other one.
+        var gemm = view.Value;
+        var orientations = new[] { false, true }.Take(gemm.A.Tensor.Index == gemm.B.Tensor.Index ? 1 : 2)
+            .Select(swapped => ((swapped ? gemm.B : gemm.A).Name, Result<VnniGemmSource>.Success(VnniGemmSource.FromView(gemm, swapped))));
+        var analysis = AnalyzeBest(mapping.Instance, gemm.Location, [.. orientations], isa.Value, options with { TensorA = options.TensorA ?? gemm.A.Name });
+        return analysis.Succeeded
+            ? FromAnalysis(analysis.Value, isa.Value, mapping.Graph, MappedBlocking(gemm, analysis.Value, isa.Value, options))
+            : Result<VnniKernelPlan>.Failure(analysis.Diagnostics);
     }
 
     // Reads the register block and the cache blocks off the mapping's tiles, where the options leave them open.
-    private static VnniPlanOptions MappedBlocking(LayerMapping mapping, VnniGemm gemm, VnniIsa isa, VnniPlanOptions options)
+    private static VnniPlanOptions MappedBlocking(GemmView view, VnniGemm gemm, VnniIsa isa, VnniPlanOptions options)
     {
+        var mapping = view.Mapping;
         var lanes = isa.Lanes;
         var names = gemm.Loops.Select(l => l.Name).ToImmutableArray();
         var rows = gemm.Rows.Select(l => names[l]).ToList();
         var vector = gemm.Vector >= 0 ? names[gemm.Vector] : null;
-        var reductions = Enumerable.Range(0, names.Length).Where(l => gemm.Roles[l] == VnniLoopRole.Reduction).Select(l => names[l]).ToList();
-        var register = mapping.Operands.First(o => o.Tensor == mapping.Accumulator).Storage;
+        var reductions = Enumerable.Range(0, names.Length).Where(l => gemm.Roles[l] == LoopRole.Reduction).Select(l => names[l]).ToList();
+        var register = view.C.Storage.Name;
         var cache = mapping.Levels.IsEmpty ? register : mapping.Levels[0].Storage;
 
         long Product(IEnumerable<string> loops, string level) => loops.Aggregate(1L, (product, loop) => product * mapping.TileAt(level, loop));
 
-        var vectors = (int)CeilDiv(gemm.N, lanes);
+        var vectors = (int)IntegerMath.CeilDiv(gemm.N, lanes);
         var mr = (int)Math.Clamp(Product(rows, register), 1, Math.Min(MaxRows, Math.Max(1, gemm.M)));
-        var nr = vector is null ? 1 : (int)Math.Clamp(CeilDiv(mapping.TileAt(register, vector), lanes), 1, Math.Max(1, vectors));
+        var nr = vector is null ? 1 : (int)Math.Clamp(IntegerMath.CeilDiv(mapping.TileAt(register, vector), lanes), 1, Math.Max(1, vectors));
         mr = options.MR ?? mr;
         nr = options.NR ?? nr;
         var panelWidth = nr * lanes;
-        var kc = (int)Math.Clamp(CeilDiv(Product(reductions, cache), 4), 1, gemm.Groups);
-        var mc = (int)VnniGemm.RoundUp(Math.Clamp(Product(rows, cache), 1, gemm.M), mr);
-        var nc = vector is null ? panelWidth : (int)VnniGemm.RoundUp(Math.Min(mapping.TileAt(cache, vector), gemm.N), panelWidth);
+        var kc = (int)Math.Clamp(IntegerMath.CeilDiv(Product(reductions, cache), 4), 1, gemm.Groups);
+        var mc = (int)IntegerMath.RoundUp(Math.Clamp(Product(rows, cache), 1, gemm.M), mr);
+        var nc = vector is null ? panelWidth : (int)IntegerMath.RoundUp(Math.Min(mapping.TileAt(cache, vector), gemm.N), panelWidth);
 
         // The mapping spreads the work over the cores but does not cut it: split the columns (or else the rows) once
         // more where the threads would not get equal shares of its tiles.
-        var paddedN = VnniGemm.RoundUp(gemm.N, panelWidth);
-        var (rowBlocks, columnBlocks) = (CeilDiv(gemm.M, mc), CeilDiv(paddedN, nc));
+        var paddedN = IntegerMath.RoundUp(gemm.N, panelWidth);
+        var (rowBlocks, columnBlocks) = (IntegerMath.CeilDiv(gemm.M, mc), IntegerMath.CeilDiv(paddedN, nc));
         var (equalRows, equalColumns) = EqualShares(gemm, options.Threads ?? DefaultThreads(gemm, isa), mr, panelWidth, rowBlocks, columnBlocks, preferColumns: true);
         if (equalColumns != columnBlocks)
         {
-            nc = (int)VnniGemm.RoundUp(CeilDiv(paddedN, equalColumns), panelWidth);
+            nc = (int)IntegerMath.RoundUp(IntegerMath.CeilDiv(paddedN, equalColumns), panelWidth);
         }
 
         if (equalRows != rowBlocks)
         {
-            mc = (int)VnniGemm.RoundUp(CeilDiv(gemm.M, equalRows), mr);
+            mc = (int)IntegerMath.RoundUp(IntegerMath.CeilDiv(gemm.M, equalRows), mr);
         }
 
         return options with
@@ -283,68 +293,54 @@ public sealed record VnniKernelPlan(
         };
     }
 
-    /// <summary>The analysis behind a plan (internal: the kernel builder re-derives it from the plan).</summary>
-    internal VnniGemm Analysis()
-    {
-        var (nest, _) = AccumulationFinder.Find(Instance);
-        var a = Instance.IndexOf(TensorA);
-        var (aAccess, bAccess) = nest!.Left.Tensor == a ? (nest.Left, nest.Right) : (nest.Right, nest.Left);
-        var (gemm, problem) = VnniGemm.Analyze(Instance, nest, aAccess, bAccess, AMode);
-        return gemm ?? throw new InvalidOperationException("the plan no longer analyses: " + problem);
-    }
+    /// <summary>The implicit GEMM the plan was made from (by <see cref="Choose"/> or <see cref="FromMapping"/>); the kernel builder reads it.</summary>
+    internal VnniGemm? Gemm { get; init; }
 
-    private static (VnniGemm? Gemm, Diagnostic? Diagnostic) AnalyzeBest(CodeletInstance instance, VnniIsa isa, VnniPlanOptions options)
+    // Each orientation (which operand is broadcast) analyzed; the one with most useful lanes per vpdpbusd wins.
+    private static Result<VnniGemm> AnalyzeBest(
+        CodeletInstance instance, SourceLocation statement, List<(string A, Result<VnniGemmSource> Source)> orientations, VnniIsa isa, VnniPlanOptions options)
     {
-        var location = instance.Syntax.Location;
-        var (nest, problem) = AccumulationFinder.Find(instance);
-        if (nest is null)
+        var wanted = orientations.Where(o => options.TensorA is not { } name || o.A == name).ToList();
+        if (wanted.Count == 0)
         {
-            return (null, VnniDiagnostics.NoAccumulation.Create(location, problem!));
+            return Result<VnniGemm>.Failure(VnniDiagnostics.BadOption.Create(statement,
+                $"the broadcast operand '{options.TensorA}' is not a factor of the multiply-accumulate in codelet '{instance.Name}' " +
+                $"(its factors are {string.Join(" and ", orientations.Select(o => $"'{o.A}'"))})"));
         }
 
-        var candidates = new List<VnniGemm>();
-        var problems = new List<string>();
-        foreach (var (a, b) in new[] { (nest.Left, nest.Right), (nest.Right, nest.Left) })
-        {
-            if (options.TensorA is { } wanted && instance.Tensors[a.Tensor].Name != wanted)
-            {
-                continue;
-            }
-
-            var (gemm, reason) = VnniGemm.Analyze(instance, nest, a, b, options.AMode);
-            if (gemm is not null)
-            {
-                candidates.Add(gemm);
-            }
-            else
-            {
-                problems.Add($"with '{instance.Tensors[a.Tensor].Name}' as A: {reason}");
-            }
-
-            if (a.Tensor == b.Tensor)
-            {
-                break;
-            }
-        }
-
+        var analyses = wanted
+            .Select(o => (o.A, Result: o.Source.Succeeded ? VnniGemmAnalysis.Analyze(o.Source.Value, options.AMode) : Result<VnniGemm>.Failure(o.Source.Diagnostics)))
+            .ToList();
+        var candidates = analyses.Where(a => a.Result.Succeeded).Select(a => a.Result.Value!).ToList();
         if (candidates.Count == 0)
         {
-            var descriptor = problems.Any(p => p.Contains("multiplies", StringComparison.Ordinal) || p.Contains("accumulates", StringComparison.Ordinal))
-                ? VnniDiagnostics.UnsupportedTypes
-                : VnniDiagnostics.UnsupportedAccess;
-            return (null, descriptor.Create(location, $"codelet '{instance.Name}' cannot run as a VNNI kernel: {string.Join("; ", problems.Distinct())}"));
+            return Result<VnniGemm>.Failure(Explain(instance, analyses));
         }
 
         // Most useful lanes per vpdpbusd wins; ties keep the codelet's own order (its left operand as A).
-        var best = candidates.OrderByDescending(g => Math.Round(LaneEfficiency(g, isa.Lanes) * g.ReductionEfficiency, 6)).First();
-        return (best, null);
+        return Result<VnniGemm>.Success(candidates.OrderByDescending(g => Math.Round(LaneEfficiency(g, isa.Lanes) * g.ReductionEfficiency, 6)).First());
     }
 
-    private static double LaneEfficiency(VnniGemm gemm, int lanes) => (double)gemm.N / VnniGemm.RoundUp(gemm.N, lanes);
+    // One diagnostic per reason, at its position; a reason that holds for one orientation only says which.
+    private static ImmutableArray<Diagnostic> Explain(CodeletInstance instance, List<(string A, Result<VnniGemm> Result)> analyses) =>
+    [
+        .. analyses
+            .SelectMany(a => a.Result.Diagnostics.Select(d => (a.A, Diagnostic: d)))
+            .GroupBy(p => p.Diagnostic)
+            .Select(g => g.Key with
+            {
+                Message = g.Count() == analyses.Count
+                    ? $"codelet '{instance.Name}' cannot run as a VNNI kernel: {g.Key.Message}"
+                    : $"codelet '{instance.Name}' cannot run as a VNNI kernel with '{g.First().A}' as A: {g.Key.Message}",
+            }),
+    ];
 
-    private static Result<VnniKernelPlan> FromAnalysis(VnniGemm gemm, VnniIsa isa, VnniPlanOptions options)
+    private static double LaneEfficiency(VnniGemm gemm, int lanes) => (double)gemm.N / IntegerMath.RoundUp(gemm.N, lanes);
+
+    private static Result<VnniKernelPlan> FromAnalysis(VnniGemm gemm, VnniIsa isa, ArchitectureGraph graph, VnniPlanOptions options)
     {
         var location = gemm.Instance.Syntax.Location;
+        var registerFile = graph.FindNode(isa.RegisterFile)?.Location ?? graph.Location;
         var lanes = isa.Lanes;
         var vectors = (int)((gemm.N + lanes - 1) / lanes);
 
@@ -356,17 +352,18 @@ public sealed record VnniKernelPlan(
         nr = options.NR ?? nr;
         if (mr < 1 || nr < 1 || (mr * nr) + nr + 1 > Math.Max(isa.Registers, 32))
         {
-            return Fail(VnniDiagnostics.BadOption, $"a register block of {mr} x {nr} needs {(mr * nr) + nr + 1} registers; '{isa.Architecture}' has {isa.Registers}");
+            return Result<VnniKernelPlan>.Failure(VnniDiagnostics.BadOption.Create(registerFile,
+                $"a register block of {mr} x {nr} needs {(mr * nr) + nr + 1} registers; '{isa.Architecture}' has {isa.Registers}"));
         }
 
         var panelWidth = nr * lanes;
-        var paddedN = VnniGemm.RoundUp(gemm.N, panelWidth);
+        var paddedN = IntegerMath.RoundUp(gemm.N, panelWidth);
 
         // KC: a B micro-panel (KC groups x NR vectors) stays in a quarter of L2 while the row blocks stream past it.
         // (Measured on Zen 4: streaming the panel from L2 keeps vpdpbusd fed; sizing it for L1 instead means a
         // round trip of the partial sums through memory every few hundred dot products, 5-10 % slower.)
         var kcMax = Math.Max(16, (int)(isa.L2Bytes / 4 / (panelWidth * 4)));
-        var kc = options.KC ?? (int)Math.Min(gemm.Groups, (gemm.Groups + CeilDiv(gemm.Groups, kcMax) - 1) / CeilDiv(gemm.Groups, kcMax));
+        var kc = options.KC ?? (int)Math.Min(gemm.Groups, (gemm.Groups + IntegerMath.CeilDiv(gemm.Groups, kcMax) - 1) / IntegerMath.CeilDiv(gemm.Groups, kcMax));
         kc = (int)Math.Clamp(kc, 1, gemm.Groups);
 
         // MC: the A block (MC rows x KC groups) in half of L2; NC: all columns, unless partial sums between KC blocks
@@ -376,20 +373,20 @@ public sealed record VnniKernelPlan(
         var threads = options.Threads ?? DefaultThreads(gemm, isa);
         var split = options.Split ?? (gemm.N * gemm.K > gemm.M * gemm.K && paddedN / panelWidth >= threads ? VnniParallelSplit.Columns : VnniParallelSplit.Rows);
         var ncMax = kc < gemm.Groups
-            ? Math.Max(panelWidth, (int)(isa.L2Bytes / 4 / 4 / Math.Min(mcMax, VnniGemm.RoundUp(gemm.M, mr)) / panelWidth * panelWidth))
+            ? Math.Max(panelWidth, (int)(isa.L2Bytes / 4 / 4 / Math.Min(mcMax, IntegerMath.RoundUp(gemm.M, mr)) / panelWidth * panelWidth))
             : (int)paddedN;
 
         // Choose how many blocks, make their count suit the threads, then make them equal.
-        var (rowBlocks, columnBlocks) = EqualShares(gemm, threads, mr, panelWidth, CeilDiv(gemm.M, mcMax), CeilDiv(paddedN, ncMax),
+        var (rowBlocks, columnBlocks) = EqualShares(gemm, threads, mr, panelWidth, IntegerMath.CeilDiv(gemm.M, mcMax), IntegerMath.CeilDiv(paddedN, ncMax),
             preferColumns: split == VnniParallelSplit.Columns);
 
-        var mc = (int)VnniGemm.RoundUp(CeilDiv(gemm.M, rowBlocks), mr);
-        var nc = (int)VnniGemm.RoundUp(CeilDiv(paddedN, columnBlocks), panelWidth);
+        var mc = (int)IntegerMath.RoundUp(IntegerMath.CeilDiv(gemm.M, rowBlocks), mr);
+        var nc = (int)IntegerMath.RoundUp(IntegerMath.CeilDiv(paddedN, columnBlocks), panelWidth);
         mc = options.MC ?? mc;
         nc = options.NC ?? nc;
         if (mc % mr != 0 || nc % panelWidth != 0 || mc < 1 || nc < 1)
         {
-            return Fail(VnniDiagnostics.BadOption, $"MC ({mc}) must be a multiple of MR ({mr}) and NC ({nc}) a multiple of NR x lanes ({panelWidth})");
+            return Fail(VnniDiagnostics.BadOption, $"codelet '{gemm.Instance.Name}': MC ({mc}) must be a multiple of MR ({mr}) and NC ({nc}) a multiple of NR x lanes ({panelWidth})");
         }
 
         if (gemm.APrimeLength > int.MaxValue || gemm.OuterCount * paddedN * gemm.Groups * 4 > int.MaxValue
@@ -403,7 +400,10 @@ public sealed record VnniKernelPlan(
         return Result<VnniKernelPlan>.Success(new VnniKernelPlan(
             gemm.Instance, isa, gemm.NestIndex, gemm.A.Name, gemm.B.Name, gemm.Accumulator.Name, gemm.Output.Name, gemm.Output.ElementType,
             gemm.Compensate, gemm.AMode, [.. loops], gemm.M, gemm.N, gemm.K, gemm.Groups, gemm.OuterCount,
-            mr, nr, mc, nc, kc, threads, split, [.. epilogue]));
+            mr, nr, mc, nc, kc, threads, split, [.. epilogue])
+        {
+            Gemm = gemm,
+        });
 
         Result<VnniKernelPlan> Fail(Core.Diagnostics.DiagnosticDescriptor descriptor, string message) =>
             Result<VnniKernelPlan>.Failure(descriptor.Create(location, message));
@@ -428,8 +428,8 @@ public sealed record VnniKernelPlan(
                 }
 
                 // Useful accumulators (the remainder blocks waste the rest), then the load ratio.
-                var rowUse = (double)rows / VnniGemm.RoundUp(rows, mr);
-                var columnUse = (double)vectors / VnniGemm.RoundUp(vectors, nr);
+                var rowUse = (double)rows / IntegerMath.RoundUp(rows, mr);
+                var columnUse = (double)vectors / IntegerMath.RoundUp(vectors, nr);
                 var accumulators = mr * nr;
                 var loadsPerDot = (double)(mr + nr) / accumulators;
                 var score = Math.Min(accumulators, 24) * rowUse * columnUse - loadsPerDot;
@@ -458,14 +458,14 @@ public sealed record VnniKernelPlan(
             return (rowBlocks, columnBlocks);
         }
 
-        var columnsCanSplit = VnniGemm.RoundUp(gemm.N, panelWidth) / panelWidth >= threads;
+        var columnsCanSplit = IntegerMath.RoundUp(gemm.N, panelWidth) / panelWidth >= threads;
         var rowsCanSplit = gemm.M >= (long)mr * threads;
         if ((preferColumns || !rowsCanSplit) && columnsCanSplit)
         {
-            return (rowBlocks, VnniGemm.RoundUp(columnBlocks, threads));
+            return (rowBlocks, IntegerMath.RoundUp(columnBlocks, threads));
         }
 
-        return rowsCanSplit ? (VnniGemm.RoundUp(rowBlocks, threads), columnBlocks) : (rowBlocks, columnBlocks);
+        return rowsCanSplit ? (IntegerMath.RoundUp(rowBlocks, threads), columnBlocks) : (rowBlocks, columnBlocks);
     }
 
     /// <summary>Problems with fewer multiply-accumulates run on one thread (a few microseconds of one core's work).</summary>
@@ -474,5 +474,4 @@ public sealed record VnniKernelPlan(
     /// <summary>The most rows a register block may have (see <see cref="RegisterBlock"/>).</summary>
     public const int MaxRows = 8;
 
-    private static long CeilDiv(long value, long divisor) => (value + divisor - 1) / divisor;
 }

@@ -19,10 +19,10 @@ public class VnniPlanTests
             Assert.That(plan.TensorA, Is.EqualTo("x"));
             Assert.That(plan.TensorB, Is.EqualTo("w"));
             Assert.That(plan.Compensate, Is.True, "i8 activations are shifted to u8 and compensated");
-            Assert.That(new[] { "n", "p", "q" }.Select(l => Loop(plan, l).Role), Is.All.EqualTo(VnniLoopRole.Row));
-            Assert.That(Loop(plan, "k").Role, Is.EqualTo(VnniLoopRole.Column));
+            Assert.That(new[] { "n", "p", "q" }.Select(l => Loop(plan, l).Role), Is.All.EqualTo(LoopRole.Row));
+            Assert.That(Loop(plan, "k").Role, Is.EqualTo(LoopRole.Column));
             Assert.That(Loop(plan, "k").Vector, Is.True);
-            Assert.That(new[] { "r", "s", "c" }.Select(l => Loop(plan, l).Role), Is.All.EqualTo(VnniLoopRole.Reduction));
+            Assert.That(new[] { "r", "s", "c" }.Select(l => Loop(plan, l).Role), Is.All.EqualTo(LoopRole.Reduction));
             Assert.That(Loop(plan, "c").Packed, Is.True, "the channels are contiguous in x: groups of 4 feed vpdpbusd");
             Assert.That(plan.AMode, Is.EqualTo(VnniAMode.Direct));
             Assert.That((plan.M, plan.N, plan.K, plan.Groups), Is.EqualTo((196L, 96L, 576L, 144L)));
@@ -45,10 +45,10 @@ public class VnniPlanTests
         var depthwise = Plan(Instance("conv2d_depthwise", "N=1, H=7, W=7, C=5, R=3, S=3"));
         Assert.Multiple(() =>
         {
-            Assert.That(Loop(grouped, "g").Role, Is.EqualTo(VnniLoopRole.Outer));
+            Assert.That(Loop(grouped, "g").Outer, Is.True);
             Assert.That(grouped.Outer, Is.EqualTo(4));
-            Assert.That(Loop(bmm, "i").Role, Is.EqualTo(VnniLoopRole.Outer));
-            Assert.That(Loop(depthwise, "c").Role, Is.EqualTo(VnniLoopRole.Outer), "each channel is its own GEMM");
+            Assert.That(Loop(bmm, "i").Outer, Is.True);
+            Assert.That(Loop(depthwise, "c").Outer, Is.True, "each channel is its own GEMM");
             Assert.That(depthwise.N, Is.EqualTo(1));
         });
     }
@@ -132,6 +132,17 @@ public class VnniPlanTests
         var result = VnniKernelPlan.Choose(Instance(codelet, bindings), Architecture("vnni-avx512"));
         Assert.That(result.Succeeded, Is.False);
         Assert.That(result.Diagnostics.Select(d => d.Descriptor.Id), Does.Contain(id), string.Join("\n", result.Diagnostics));
+        Assert.That(result.Diagnostics.Select(d => d.Location?.HasPosition), Is.All.True, "positioned on the codelet element at fault");
+        Assert.That(result.Diagnostics.Select(d => d.Message.TrimEnd()), Has.None.EndsWith(":"), "every reason is given");
+    }
+
+    [Test]
+    public void ABroadcastOperandThatIsNoFactorIsExplained()
+    {
+        var result = VnniKernelPlan.Choose(Instance("gemm", "M=4, N=4, K=4"), Architecture("vnni-avx512"), new VnniPlanOptions { TensorA = "nope" });
+        var error = result.Diagnostics.Single();
+        Assert.That((error.Id, error.Location?.HasPosition), Is.EqualTo(("COV5215", true)));
+        Assert.That(error.Message, Does.Contain("'nope'"));
     }
 
     [TestCase("vta")]
