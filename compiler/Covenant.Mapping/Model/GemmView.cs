@@ -172,65 +172,9 @@ public sealed record GemmView
     public Result<AccessInstance> ComposeIntoMainLoops(AccessInstance epilogueAccess)
     {
         ArgumentNullException.ThrowIfNull(epilogueAccess);
-        if (Epilogue is not { } epilogue || epilogue.AccumulatorRead is not { } read)
-        {
-            return Fail(Epilogue is null ? "there is no epilogue nest" : "the epilogue does not read the accumulator");
-        }
-
-        var dimOfLoop = new int[epilogue.Nest.Loops.Length];
-        Array.Fill(dimOfLoop, -1);
-        for (var d = 0; d < read.Indices.Length; d++)
-        {
-            var index = read.Indices[d];
-            var used = index.Coefficients.Select((c, l) => (c, l)).Where(p => p.c != 0).ToList();
-            if (index.Constant != 0 || used.Count > 1 || (used.Count == 1 && used[0].c != 1))
-            {
-                return Fail("the epilogue must read the accumulator at its own loop indices");
-            }
-
-            if (used.Count == 1)
-            {
-                dimOfLoop[used[0].l] = d;
-            }
-        }
-
-        for (var e = 0; e < epilogue.Nest.Loops.Length; e++)
-        {
-            if (dimOfLoop[e] < 0 && epilogue.Nest.Loops[e].Extent > 1)
-            {
-                return Fail($"the epilogue loop '{epilogue.Nest.Loops[e].Name}' does not index the accumulator");
-            }
-        }
-
-        var mainLoops = Loops.Length;
-        var indices = ImmutableArray.CreateBuilder<AffineIndex>(epilogueAccess.Indices.Length);
-        foreach (var index in epilogueAccess.Indices)
-        {
-            var constant = index.Constant;
-            var coefficients = new long[mainLoops];
-            for (var e = 0; e < index.Coefficients.Length; e++)
-            {
-                var coefficient = index.Coefficients[e];
-                if (coefficient == 0 || dimOfLoop[e] < 0)
-                {
-                    continue;
-                }
-
-                var main = C.Access.Indices[dimOfLoop[e]];
-                constant += coefficient * main.Constant;
-                for (var l = 0; l < mainLoops; l++)
-                {
-                    coefficients[l] += coefficient * main.Coefficients[l];
-                }
-            }
-
-            indices.Add(new AffineIndex(constant, [.. coefficients]));
-        }
-
-        return Result<AccessInstance>.Success(new AccessInstance(epilogueAccess.Tensor, indices.MoveToImmutable()));
-
-        Result<AccessInstance> Fail(string message) =>
-            Result<AccessInstance>.Failure(MappingDiagnostics.EpilogueNotComposable.Create(Epilogue?.Location ?? Location, message));
+        return Epilogue is { } epilogue
+            ? ComposeIntoMainLoops(epilogue, C.Access, Loops.Length, epilogueAccess)
+            : Result<AccessInstance>.Failure(MappingDiagnostics.EpilogueNotComposable.Create(Location, "there is no epilogue nest"));
     }
 
     /// <summary>The GEMM form of <paramref name="mapping"/>, or positioned errors saying why its nest, capability or bindings are not one.</summary>

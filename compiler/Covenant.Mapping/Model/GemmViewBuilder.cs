@@ -178,13 +178,7 @@ internal static class GemmViewBuilder
                 return Result<Box<ImmutableArray<GemmLoop>>>.Failure(MappingDiagnostics.InconsistentMapping.Create(location, $"loop '{loop.Name}' has no mapping"));
             }
 
-            var role = (c.Tensor.Uses(l), a.Tensor.Uses(l), b.Tensor.Uses(l)) switch
-            {
-                (true, true, false) => LoopRole.Row,
-                (true, false, true) => LoopRole.Column,
-                (false, _, _) => LoopRole.Reduction,
-                _ => LoopRole.Batch,
-            };
+            var role = GemmView.RoleOf(c.Tensor.Access, a.Tensor.Access, b.Tensor.Access, l);
             var axisName = mapping.Embedding.FirstOrDefault(e => e.Loop == loop.Name)?.Axis;
             var axis = axisName is null ? null : mac.Capability.FindAxis(axisName);
             if (axisName is not null && axis is null)
