@@ -3,7 +3,8 @@
 # plus the records of a fixed-seed tune run, so that a refactoring can prove it changed no result:
 #   tools/behavior/artifact-hashes.sh > before.txt; ...change...; tools/behavior/artifact-hashes.sh > after.txt; diff before.txt after.txt
 # One line per file: "suite arch layer file sha256". A layer that does not compile prints "... error <its first diagnostic line>".
-# Tune records lose their wall-clock fields (seconds) before hashing; everything else in them must be equal.
+# Tune records lose their wall-clock fields (seconds, time) and mapping.json its *Seconds before hashing, with keys sorted
+# (the traffic dictionaries are not written in a stable order); everything else must be equal.
 # Options: SUITES="resnet50 ..." ARCHS="vta ..." restrict the sweep; TUNE=0 skips the tune run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,8 +24,19 @@ for suite in $suites; do
         grep -E '^layer .*:$' -A1 "$work/err" | paste - - -d' ' 2>/dev/null | sed -E 's/^layer ([^:]+): (.*)$/\1 \2/' |
             while read -r layer rest; do echo "$suite $arch $layer error $(echo "$rest" | sha256sum | cut -c1-16)"; done
         [ -d "$out" ] || continue
+        # mapping.json carries the wall-clock seconds of mapping and lowering: those go, and keys are sorted.
         (cd "$out" && find . -type f | sort | while read -r f; do
-            echo "$suite $arch ${f#./} $(sha256sum "$f" | cut -c1-16)"
+            if [ "$(basename "$f")" = mapping.json ]; then
+                hash=$(python3 -c 'import json,sys
+def strip(v):
+    if isinstance(v, dict): return {k: strip(x) for k, x in v.items() if not k.endswith("Seconds")}
+    if isinstance(v, list): return [strip(x) for x in v]
+    return v
+print(json.dumps(strip(json.load(open(sys.argv[1]))), sort_keys=True))' "$f" | sha256sum | cut -c1-16)
+            else
+                hash=$(sha256sum "$f" | cut -c1-16)
+            fi
+            echo "$suite $arch ${f#./} $hash"
         done) | sed -E 's#^([^ ]+ [^ ]+) ([^/]+)/#\1 \2 #'
     done
 done
