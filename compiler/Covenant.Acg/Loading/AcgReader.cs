@@ -66,18 +66,12 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
             graph.Name = CheckName(nameText, name.Value, "architecture name", GraphNamePattern());
         }
 
-        if (fields.Require("target", "the target pass that emits code: " + Alternatives(KnownTargets.All)) is { } target &&
+        // Any name is read here; whether this build has that target is the compiler's registry's question (TargetNameCheck).
+        if (fields.Require("target", "the target pass that emits code, e.g. 'vta'") is { } target &&
             Text(target.Value, "'target'") is { } targetText)
         {
-            if (KnownTargets.IsKnown(targetText))
-            {
-                graph.Target = targetText;
-            }
-            else
-            {
-                Report(AcgDiagnostics.UnknownTarget, target.Value.Location,
-                    $"unknown target '{targetText}'{Spelling.DidYouMean(targetText, KnownTargets.All)}; the targets are {Alternatives(KnownTargets.All)}");
-            }
+            graph.Target = targetText;
+            graph.TargetLocation = target.Value.Location;
         }
 
         if (fields.Get("description") is { } description)
