@@ -236,6 +236,15 @@ public sealed class TuneDriver(RegisteredTargets targets)
             tuners.FirstOrDefault()?.Engine, measurer.Engine, clock.Elapsed, cancellation.IsCancellationRequested, false);
     }
 
+    /// <summary>The best record of <paramref name="layer"/> on the architecture in <paramref name="records"/>, as a mapping to rebuild; null when none applies.</summary>
+    public static PinnedMapping? Pin(TuningRecords records, LayerInstance layer, string architectureText, string source)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(layer);
+        var identity = LayerIdentity.Of(layer.Layer.Name, layer.Layer.Codelet, layer.CodeletText, layer.Instance.Sizes, "", architectureText);
+        return records.Pin(identity, source);
+    }
+
     /// <summary>
     /// For <c>compile --records</c>: the best record of this codelet instance on this architecture, as a mapping for the
     /// mapper to rebuild; null when the log has none (or the sources do not load: the pipeline reports those).
