@@ -164,7 +164,7 @@ public sealed class TuneDriver(RegisteredTargets targets)
         var failed = false;
         foreach (var layer in layers)
         {
-            var loaded = Instantiate(suite, layer, settings.CodeletDirectory);
+            var loaded = LayerDriver.Instantiate(suite, layer, settings.CodeletDirectory);
             if (!loaded.Succeeded)
             {
                 reporter.LayerFailed?.Invoke(layer.Name, loaded.Diagnostics);
@@ -194,17 +194,6 @@ public sealed class TuneDriver(RegisteredTargets targets)
         }
 
         return failed;
-    }
-
-    // Tune has always bound shapes without the suite's position (its errors name the layer instead).
-    private static Result<LayerInstance> Instantiate(Suite suite, SuiteLayer layer, string? codeletDirectory)
-    {
-        var path = suite.CodeletPath(layer, codeletDirectory);
-        var codelet = CodeletLoader.Load(path);
-        var instance = codelet.Succeeded ? codelet.Value.Instantiate(layer.Bindings) : null;
-        return codelet.Succeeded && instance is { Succeeded: true }
-            ? Result<LayerInstance>.Success(new LayerInstance(layer, path, File.ReadAllText(path), instance.Value))
-            : Result<LayerInstance>.Failure(codelet.Diagnostics.AddRange(instance?.Diagnostics ?? []));
     }
 
     private static TuneOutcome Search(Suite suite, ArchitectureGraph graph, List<LayerTuner> tuners, TuneSettings settings, IMappingMeasurer measurer,
