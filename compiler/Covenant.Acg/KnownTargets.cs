@@ -1,8 +1,9 @@
 namespace Covenant.Acg;
 
 /// <summary>
-/// The target passes an architecture's <c>target:</c> key may name. This is the one list: the loader
-/// validates against it and the documentation points here, so adding a target pass means adding its name here.
+/// The names of the shipped targets, for code that means one of them. This is not the list of targets: any name may
+/// appear in <c>target:</c>; which ones this build can compile for is the compiler's registry (Covenant.Compiler's
+/// <c>BuiltinTargets</c>), checked by <see cref="TargetNameCheck"/> where that registry is known.
 /// </summary>
 public static class KnownTargets
 {
@@ -14,8 +15,4 @@ public static class KnownTargets
 
     /// <summary>NVIDIA tensor cores (<c>mma.sync</c>, <c>ldmatrix</c>, <c>cp.async</c>), emitted as CUDA C++.</summary>
     public const string TensorCore = "tensorcore";
-
-    public static readonly IReadOnlyList<string> All = [Vta, Vnni, TensorCore];
-
-    public static bool IsKnown(string name) => All.Contains(name, StringComparer.Ordinal);
 }

@@ -30,11 +30,6 @@ public sealed record Compilation(
     TimeSpan MappingTime,
     TimeSpan LoweringTime);
 
-public static class CompilerDiagnostics
-{
-    public static readonly DiagnosticDescriptor NoTarget = new("COV5901", "no target pass");
-}
-
 /// <summary>
 /// The compiler's stages, in the only order that works: each needs the one before it.
 /// 1. load and check the codelet (syntax, names, types) — its errors are the user's to fix first;
@@ -65,12 +60,11 @@ public static class CompilerPipeline
             return Result<Compilation>.Failure(diagnostics.ToImmutable());
         }
 
-        var target = targets.Find(graph.Value.Target);
-        if (target is null)
+        // The loader reads any target name; whether this build has it is known here (COV1010 on the YAML's target line).
+        var unknown = TargetNameCheck.Check(graph.Value, [.. targets.Names]);
+        if (!unknown.IsEmpty || targets.Find(graph.Value.Target) is not { } target)
         {
-            diagnostics.Add(CompilerDiagnostics.NoTarget.Create(graph.Value.Location,
-                $"architecture '{graph.Value.Name}' names target '{graph.Value.Target}', which has no code generator in this build" +
-                $" (available: {string.Join(", ", targets.Names)})"));
+            diagnostics.AddRange(unknown);
             return Result<Compilation>.Failure(diagnostics.ToImmutable());
         }
 

@@ -52,7 +52,7 @@ public sealed record Suite(string Name, string? Source, ImmutableArray<SuiteLaye
                     case "layers" when value is YamlSequenceNode sequence:
                         foreach (var item in sequence)
                         {
-                            if (ReadLayer(item) is { } layer)
+                            if (ReadLayer(item, path, diagnostics) is { } layer)
                             {
                                 layers.Add(layer);
                             }
@@ -60,7 +60,7 @@ public sealed record Suite(string Name, string? Source, ImmutableArray<SuiteLaye
 
                         break;
                     default:
-                        diagnostics.Report(BadSuite, At(keyNode), $"unknown key '{key}' (a suite has suite, source and layers)");
+                        diagnostics.Report(BadSuite, At(path, keyNode), $"unknown key '{key}' (a suite has suite, source and layers)");
                         break;
                 }
             }
@@ -89,53 +89,53 @@ public sealed record Suite(string Name, string? Source, ImmutableArray<SuiteLaye
             return Fail(new SourceLocation(path, 1, 1), "keys must be plain names");
         }
 
-        SuiteLayer? ReadLayer(YamlNode node)
-        {
-            if (node is not YamlMappingNode layer)
-            {
-                diagnostics.Report(BadSuite, At(node), "a layer is a mapping {name: ..., codelet: ..., SHAPE: VALUE}");
-                return null;
-            }
-
-            string? layerName = null, codelet = null;
-            var bindings = ImmutableDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
-            foreach (var (keyNode, value) in layer.Children)
-            {
-                var key = keyNode is YamlScalarNode k ? k.Value ?? "" : "";
-                if (key == "name")
-                {
-                    layerName = Scalar(value);
-                }
-                else if (key == "codelet")
-                {
-                    codelet = Scalar(value);
-                }
-                else if (Scalar(value) is { } text && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
-                {
-                    bindings[key] = number;
-                }
-                else
-                {
-                    diagnostics.Report(BadSuite, At(value), $"shape '{key}' must be an integer");
-                }
-            }
-
-            if (layerName is null || codelet is null)
-            {
-                diagnostics.Report(BadSuite, At(node), "a layer needs 'name:' and 'codelet:'");
-                return null;
-            }
-
-            return new SuiteLayer(layerName, codelet, bindings.ToImmutable(), At(node));
-        }
-
-        SourceLocation At(YamlNode node) => new(path, (int)node.Start.Line, (int)node.Start.Column);
-
-        static string? Scalar(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value : null;
-
         Result<Suite> Fail(SourceLocation location, string message) =>
             Result<Suite>.Failure(BadSuite.Create(location, message));
     }
+
+    private static SuiteLayer? ReadLayer(YamlNode node, string path, DiagnosticBag diagnostics)
+    {
+        if (node is not YamlMappingNode layer)
+        {
+            diagnostics.Report(BadSuite, At(path, node), "a layer is a mapping {name: ..., codelet: ..., SHAPE: VALUE}");
+            return null;
+        }
+
+        string? layerName = null, codelet = null;
+        var bindings = ImmutableDictionary.CreateBuilder<string, long>(StringComparer.Ordinal);
+        foreach (var (keyNode, value) in layer.Children)
+        {
+            var key = keyNode is YamlScalarNode k ? k.Value ?? "" : "";
+            if (key == "name")
+            {
+                layerName = Scalar(value);
+            }
+            else if (key == "codelet")
+            {
+                codelet = Scalar(value);
+            }
+            else if (Scalar(value) is { } text && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
+            {
+                bindings[key] = number;
+            }
+            else
+            {
+                diagnostics.Report(BadSuite, At(path, value), $"shape '{key}' must be an integer");
+            }
+        }
+
+        if (layerName is null || codelet is null)
+        {
+            diagnostics.Report(BadSuite, At(path, node), "a layer needs 'name:' and 'codelet:'");
+            return null;
+        }
+
+        return new SuiteLayer(layerName, codelet, bindings.ToImmutable(), At(path, node));
+    }
+
+    private static SourceLocation At(string path, YamlNode node) => new(path, (int)node.Start.Line, (int)node.Start.Column);
+
+    private static string? Scalar(YamlNode node) => node is YamlScalarNode scalar ? scalar.Value : null;
 
     /// <summary>The codelet file of a layer: <c>NAME.cdlt</c> in <paramref name="codeletDirectory"/>, or next to
     /// the suite's folder (<c>codelets/suites/x.yaml</c> → <c>codelets/NAME.cdlt</c>).</summary>

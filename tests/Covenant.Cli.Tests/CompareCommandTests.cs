@@ -4,6 +4,7 @@ using Covenant.Compiler;
 using Covenant.Compiler.Compare;
 using Covenant.Core.Diagnostics;
 using Covenant.Testing;
+using Covenant.Runtime.Execution;
 
 namespace Covenant.Cli.Tests;
 
@@ -121,9 +122,9 @@ public partial class CompareCommandTests
     {
         public bool CanRun(string target) => true;
 
-        public Result<RunOutcome> Run(string artifactDirectory, ulong seed) => fail
+        public Result<RunOutcome> Run(Compilation compilation, ulong seed) => fail
             ? Result<RunOutcome>.Failure(new DiagnosticDescriptor("COV6999", "test").Create(null, "the fake executor failed"))
-            : Result<RunOutcome>.Success(new RunOutcome("fake simulator", match, 1, null, null, match ? "exact" : "c: 1 of 256 differ"));
+            : Result<RunOutcome>.Success(new RunOutcome("fake simulator", TimingSource.Simulated, match, 1, null, null, match ? "exact" : "c: 1 of 256 differ"));
     }
 
     [TestCase(false, false, CellStatus.Mismatch, "c: 1 of 256 differ")]
@@ -131,7 +132,7 @@ public partial class CompareCommandTests
     public void AWrongOrFailedRunNeverWins(bool match, bool fail, CellStatus status, string reason)
     {
         var suite = Suite.Load(TinySuite(folder)).Value!;
-        var report = ComparisonDriver.Run(suite, [suite.Layers[0]], [Vta, Vta32], CliTargets.Registry, new FakeExecutor(match, fail),
+        var report = ComparisonDriver.Run(suite, [suite.Layers[0]], [Vta, Vta32], BuiltinTargets.All, new FakeExecutor(match, fail),
             CompareOptions.Default with { CodeletDirectory = Codelets });
         Assert.That(report.Succeeded, Is.True, string.Join("\n", report.Diagnostics));
         var cells = report.Value!.Layers[0].Cells;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Covenant.Compiler.Compare;
+using Covenant.Runtime.Execution;
 
 namespace Covenant.Cli.Tests;
 
@@ -93,22 +94,22 @@ public class CompareMathTests
         var predicted = Cell("l", "a", 1000, source: CycleSource.Predicted) with { ComputeBoundCycles = 250 };
 
         // A simulator's cycles are taken as they are.
-        var simulated = CellFactory.WithRun(predicted, new RunOutcome("VTA simulator", true, 800, 8e-6, 4096, "exact"), 100e6);
+        var simulated = CellFactory.WithRun(predicted, new RunOutcome("VTA simulator", TimingSource.Simulated, true, 800, 8e-6, 4096, "exact"), 100e6);
         Assert.That((simulated.Source, simulated.Cycles, simulated.Seconds, simulated.Status), Is.EqualTo((CycleSource.Simulated, 800.0, 8e-6, CellStatus.Ok)));
         Assert.That(simulated.Utilization, Is.EqualTo(250.0 / 800).Within(1e-12));
         Assert.That(simulated.MeasuredDramBytes, Is.EqualTo(4096));
 
         // Native time is the measurement, converted at the clock: 2 us at 3.5 GHz = 7000 cycles.
-        var native = CellFactory.WithRun(predicted, new RunOutcome("native vnni-avx512 kernel", true, null, 2e-6, null, "exact"), 3.5e9);
+        var native = CellFactory.WithRun(predicted, new RunOutcome("native vnni-avx512 kernel", TimingSource.Measured, true, null, 2e-6, null, "exact"), 3.5e9);
         Assert.That(native.Source, Is.EqualTo(CycleSource.Measured));
         Assert.That(native.Cycles, Is.EqualTo(7000).Within(1e-6));
 
         // A simulator that counts no cycles reports its own run time, which says nothing of the hardware: keep the prediction.
-        var functional = CellFactory.WithRun(predicted, new RunOutcome("VNNI instruction simulator (no VNNI)", true, null, 0.5, null, "exact"), 3.5e9);
+        var functional = CellFactory.WithRun(predicted, new RunOutcome("VNNI instruction simulator (no VNNI)", TimingSource.Simulated, true, null, 0.5, null, "exact"), 3.5e9);
         Assert.That((functional.Source, functional.Cycles, functional.Match), Is.EqualTo((CycleSource.Predicted, 1000.0, (bool?)true)));
         Assert.That(functional.Engine, Does.Contain("verified on VNNI instruction simulator"));
 
-        var wrong = CellFactory.WithRun(predicted, new RunOutcome("VTA simulator", false, 800, null, null, "y: 3 of 256 differ"), 100e6);
+        var wrong = CellFactory.WithRun(predicted, new RunOutcome("VTA simulator", TimingSource.Simulated, false, 800, null, null, "y: 3 of 256 differ"), 100e6);
         Assert.That((wrong.Status, wrong.Ranked, wrong.Reason), Is.EqualTo((CellStatus.Mismatch, false, "y: 3 of 256 differ")));
     }
 }

@@ -80,7 +80,7 @@ public class TuneBenchmark
 
         (List<(double Seconds, int Trial, double Best)> Curve, double? Default, double Seconds, double? Bound) Run(bool correction)
         {
-            using var tuner = LayerTuner.Create(identity, instance, graph, TuneCommand.CreateMeasurer(graph, archPath, context),
+            using var tuner = LayerTuner.Create(identity, instance, graph, (BuiltinTargets.All.CreateMeasurer(graph) ?? new CostModelMeasurer()),
                 SearchOptions.Default with { Correction = correction }).Value!;
             var clock = Stopwatch.StartNew();
             var curve = new List<(double, int, double)>();
@@ -105,7 +105,7 @@ public class TuneBenchmark
         int? size = null;
         if (exhaustiveLimit > 0)
         {
-            using var tuner = LayerTuner.Create(identity, instance, graph, TuneCommand.CreateMeasurer(graph, archPath, context)).Value!;
+            using var tuner = LayerTuner.Create(identity, instance, graph, (BuiltinTargets.All.CreateMeasurer(graph) ?? new CostModelMeasurer())).Value!;
             var (all, complete) = tuner.Enumerate(exhaustiveLimit);
             if (complete)
             {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Covenant.Cli.Commands;
+using Covenant.Compiler;
 using Covenant.Mapping.Search;
 using Covenant.Testing;
 

@@ -6,6 +6,7 @@ using Covenant.Acg;
 using Covenant.Acg.Model;
 using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
+using Covenant.Compiler;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping;
 using Covenant.Mapping.Search;
@@ -117,21 +118,24 @@ public static class BenchProgram
         var layers = new List<(BenchLayer, string)>();
         foreach (var path in suitePaths)
         {
-            var (_, suiteLayers) = SuiteFile.Load(path);
+            var suite = Suite.Load(path);
+            if (!suite.Succeeded)
+            {
+                throw new BenchException(string.Join("\n", suite.Diagnostics));
+            }
+
             var codelets = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, ".."));
-            layers.AddRange(suiteLayers.Where(l => options.Only?.IsMatch($"{l.Suite}/{l.Name}") ?? true).Select(l => (l, codelets)));
+            layers.AddRange(suite.Value.Layers.Select(l => new BenchLayer(suite.Value, l))
+                .Where(l => options.Only?.IsMatch($"{l.Suite}/{l.Name}") ?? true).Select(l => (l, codelets)));
         }
 
         return layers;
     }
 
-    private static readonly Dictionary<string, CheckedCodelet> Codelets = new(StringComparer.Ordinal);
-
     private static TuningRecords? records;
 
-    // The layer's best tuned mapping in --records (keyed like covenantc tune keys it: codelet text, every size, the
-    // architecture's text), or null for the default mapping.
-    private static PinnedMapping? Pinned(BenchLayer layer, string codelets, CodeletInstance instance, BenchOptions options, TextWriter log)
+    // The layer's best tuned mapping in --records (keyed as covenantc tune keys it), or null for the default mapping.
+    private static PinnedMapping? Pinned(BenchLayer layer, LayerInstance loaded, BenchOptions options, TextWriter log)
     {
         if (options.Records is null)
         {
@@ -144,30 +148,17 @@ public static class BenchProgram
             records = read.Succeeded ? read.Value : throw new BenchException(string.Join("\n", read.Diagnostics));
         }
 
-        var identity = LayerIdentity.Of(layer.Name, layer.Codelet, File.ReadAllText(Path.Combine(codelets, layer.Codelet + ".cdlt")),
-            instance.Sizes, "", File.ReadAllText(LoadArchitecture(options.Architecture).Path));
-        var pinned = records.Pin(identity, options.Records);
+        var pinned = TuneDriver.Pin(records, loaded, File.ReadAllText(LoadArchitecture(options.Architecture).Path), options.Records);
         log.WriteLine(pinned is null
             ? $"bench: {layer.Suite}/{layer.Name}: no tuning record; default mapping"
             : $"bench: {layer.Suite}/{layer.Name}: tuned mapping from {pinned.Source}");
         return pinned;
     }
 
-    private static CodeletInstance Instantiate(BenchLayer layer, string codeletDirectory)
+    // The layer's codelet instance, loaded and bound by the compiler's per-layer driver.
+    private static LayerInstance Instantiate(BenchLayer layer, string codeletDirectory)
     {
-        var path = Path.Combine(codeletDirectory, layer.Codelet + ".cdlt");
-        if (!Codelets.TryGetValue(path, out var codelet))
-        {
-            var loaded = CodeletLoader.Load(path);
-            if (!loaded.Succeeded)
-            {
-                throw new BenchException(string.Join("\n", loaded.Diagnostics));
-            }
-
-            Codelets[path] = codelet = loaded.Value;
-        }
-
-        var instance = codelet.Instantiate(layer.Bindings);
+        var instance = LayerDriver.Instantiate(layer.File, layer.Layer, codeletDirectory);
         return instance.Succeeded ? instance.Value : throw new BenchException(string.Join("\n", instance.Diagnostics));
     }
 
@@ -235,13 +226,14 @@ public static class BenchProgram
     private static LayerResult Measure(BenchLayer layer, string codelets, ArchitectureGraph graph, BenchOptions options,
         OneDnn? dnn, int threads, string buildDirectory, TextWriter log)
     {
-        var instance = Instantiate(layer, codelets);
+        var loaded = Instantiate(layer, codelets);
+        var instance = loaded.Instance;
         // The threads are the kernel's to use: it may run a tiny layer on one of them (VnniKernelPlan.SmallProblemMacs).
         var planOptions = options.Plan with { Threads = options.Threads is null ? null : threads };
         Result<VnniKernelPlan> planned;
         if (options.FromMapping)
         {
-            var pinned = Pinned(layer, codelets, instance, options, log);
+            var pinned = Pinned(layer, loaded, options, log);
             var mapped = Mapper.Map(instance, graph, MapperOptions.Default with { Pinned = pinned });
             if (!mapped.Succeeded)
             {
@@ -436,7 +428,7 @@ public static class BenchProgram
         stderr.WriteLine($"bench: uncapped oneDNN {dnn.Version}: effective ISA {dnn.Isa}");
         foreach (var (layer, codelets) in layers)
         {
-            var instance = Instantiate(layer, codelets);
+            var instance = Instantiate(layer, codelets).Instance;
             var inputs = RandomTensors.Inputs(instance, options.Seed);
             var output = instance.Outputs.First();
             var buffers = inputs.ToDictionary(p => p.Key, p => Copy(p.Value.ToBytes()), StringComparer.Ordinal);

@@ -1,12 +1,18 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Covenant.Compiler;
 using Covenant.Core.Diagnostics;
 
 namespace Covenant.Cli;
 
-/// <summary>Where a command writes: data to <see cref="Out"/>, diagnostics to <see cref="Error"/>.</summary>
-public sealed class CliContext(TextWriter stdout, TextWriter stderr)
+/// <summary>
+/// Where a command writes (data to <see cref="Out"/>, diagnostics to <see cref="Error"/>) and which targets it knows
+/// (<see cref="Targets"/>: <see cref="BuiltinTargets"/> unless a test registers more).
+/// </summary>
+public sealed class CliContext(TextWriter stdout, TextWriter stderr, RegisteredTargets? targets = null)
 {
+    public RegisteredTargets Targets { get; } = targets ?? BuiltinTargets.All;
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Covenant.Cli.Commands;
+using Covenant.Compiler;
 using Covenant.Core.Diagnostics;
 
 namespace Covenant.Cli;
@@ -17,9 +18,11 @@ public static class CovenantCli
 
     public static RootCommand BuildRoot(CliContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var root = new RootCommand(
             "covenantc: the Covenant compiler. Describe an accelerator once as an Architecture Covenant Graph (YAML), " +
-            "write operators once as codelets, and compile, run and compare them.");
+            "write operators once as codelets, and compile, run and compare them.\n\nTargets (an architecture's 'target:'):\n" +
+            string.Join("\n", context.Targets.All.Select(t => $"  {t.Name,-12} {t.Description}")));
         root.Add(ArchCommands.Build(context));
         root.Add(CodeletCommands.Build(context));
         foreach (var command in CompileCommands.Build(context))
@@ -33,9 +36,10 @@ public static class CovenantCli
         return root;
     }
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs one command line with the built-in targets, or with <paramref name="targets"/> (tests add fakes).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, RegisteredTargets? targets = null)
     {
-        var context = new CliContext(stdout, stderr);
+        var context = new CliContext(stdout, stderr, targets);
         try
         {
             var root = BuildRoot(context);

@@ -16,7 +16,7 @@ internal static class AcgBuilder
         graph.ClockHz,
         [.. graph.Nodes.Select(Node)],
         [.. graph.Edges.Select(Edge)],
-        graph.Location);
+        graph.Location) { TargetLocation = graph.TargetLocation };
 
     private static AcgNode Node(NodeDraft node) => node switch
     {

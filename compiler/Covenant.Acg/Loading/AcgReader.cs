@@ -14,14 +14,13 @@ namespace Covenant.Acg.Loading;
 /// null where its value was unusable. Graph-level checks (edges, connectivity, semantics) are the
 /// validator's.
 /// </summary>
-internal sealed partial class AcgReader(DiagnosticBag diagnostics)
+internal sealed class AcgReader(DiagnosticBag diagnostics) : YamlValueReader(diagnostics)
 {
     // ---- Limits: far beyond any real accelerator, small enough that arithmetic on them cannot overflow ----
     private const int MaxCount = 1 << 20;
     private const int MaxBanks = 1 << 16;
     private const int MaxExtent = 1 << 16;
     private const int MaxRank = 8;
-    private const int MaxNameLength = 100;
     private const long MaxOperationsPerIssue = 1L << 32;
 
     private static readonly string[] TopKeys = ["name", "target", "description", "clock", "nodes", "edges"];
@@ -35,16 +34,8 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
     private static readonly string[] OperandKeys = ["type", "storage", "accepts"];
     private static readonly string[] ImmediateKeys = ["type", "min", "max"];
     private static readonly string[] EdgeKeys = ["from", "to", "bandwidth", "latency", "transfer", "description"];
-    private static readonly string[] Booleans = ["true", "false"];
     private static readonly string[] Contents = ["data", "microcode"];
 
-    /// <summary>Element types as C, PTX or NumPy spell them, and the name this schema uses.</summary>
-    private static readonly Dictionary<string, string> TypeSpellings = new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["int8"] = "i8", ["s8"] = "i8", ["int8_t"] = "i8", ["uint8"] = "u8", ["uint8_t"] = "u8",
-        ["int32"] = "i32", ["s32"] = "i32", ["int32_t"] = "i32", ["int"] = "i32",
-        ["float16"] = "f16", ["half"] = "f16", ["fp16"] = "f16", ["float32"] = "f32", ["float"] = "f32", ["fp32"] = "f32",
-    };
 
     public static GraphDraft? Read(YamlNode root, DiagnosticBag diagnostics) => new AcgReader(diagnostics).ReadGraph(root);
 
@@ -58,7 +49,7 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
         }
 
         var graph = new GraphDraft(map.Location);
-        var fields = new Fields(this, map, "the architecture", map.Location, TopKeys);
+        var fields = new YamlFields(this, map, "the architecture", map.Location, TopKeys);
 
         if (fields.Require("name", "the architecture's name, e.g. 'vta'") is { } name &&
             Text(name.Value, "'name'") is { } nameText)
@@ -66,18 +57,12 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
             graph.Name = CheckName(nameText, name.Value, "architecture name", GraphNamePattern());
         }
 
-        if (fields.Require("target", "the target pass that emits code: " + Alternatives(KnownTargets.All)) is { } target &&
+        // Any name is read here; whether this build has that target is the compiler's registry's question (TargetNameCheck).
+        if (fields.Require("target", "the target pass that emits code, e.g. 'vta'") is { } target &&
             Text(target.Value, "'target'") is { } targetText)
         {
-            if (KnownTargets.IsKnown(targetText))
-            {
-                graph.Target = targetText;
-            }
-            else
-            {
-                Report(AcgDiagnostics.UnknownTarget, target.Value.Location,
-                    $"unknown target '{targetText}'{Spelling.DidYouMean(targetText, KnownTargets.All)}; the targets are {Alternatives(KnownTargets.All)}");
-            }
+            graph.Target = targetText;
+            graph.TargetLocation = target.Value.Location;
         }
 
         if (fields.Get("description") is { } description)
@@ -182,7 +167,7 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
     {
         var owner = $"storage node '{name}'";
         var storage = new StorageDraft(name, location);
-        var fields = new Fields(this, map, owner, location, StorageKeys);
+        var fields = new YamlFields(this, map, owner, location, StorageKeys);
         storage.Description = fields.Get("description") is { } description ? Text(description.Value, "'description'") ?? "" : "";
         storage.Count = fields.Get("count") is { } count ? PositiveInt(count.Value, $"'count' of {owner}", MaxCount) ?? 1 : 1;
         storage.Banks = fields.Get("banks") is { } banks ? PositiveInt(banks.Value, $"'banks' of {owner}", MaxBanks) ?? 1 : 1;
@@ -240,7 +225,7 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
             return null;
         }
 
-        var fields = new Fields(this, map, label, node.Location, ElementKeys);
+        var fields = new YamlFields(this, map, label, node.Location, ElementKeys);
         ElementType? type = fields.Require("type", "one of " + Alternatives(ElementTypes.Names)) is { } typeEntry
             ? Type(typeEntry.Value, $"the element type of {owner}")
             : null;
@@ -294,7 +279,7 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
     {
         var owner = $"compute node '{name}'";
         var compute = new ComputeDraft(name, location);
-        var fields = new Fields(this, map, owner, location, ComputeKeys);
+        var fields = new YamlFields(this, map, owner, location, ComputeKeys);
         compute.Description = fields.Get("description") is { } description ? Text(description.Value, "'description'") ?? "" : "";
         compute.Count = fields.Get("count") is { } count ? PositiveInt(count.Value, $"'count' of {owner}", MaxCount) ?? 1 : 1;
         if (fields.Require("capabilities", "a mapping from intrinsic names to their semantics, shape and operands") is { } capabilities &&
@@ -332,7 +317,7 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
             return null;
         }
 
-        var fields = new Fields(this, map, label, entry.Key.Location, CapabilityKeys);
+        var fields = new YamlFields(this, map, label, entry.Key.Location, CapabilityKeys);
         capability.Description = fields.Get("description") is { } description ? Text(description.Value, "'description'") ?? "" : "";
 
         if (fields.Require("semantics", "a codelet statement such as 'c[i, j] += a[i, k] * b[j, k]'") is { } semantics &&
@@ -433,7 +418,7 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
                 continue;
             }
 
-            var fields = new Fields(this, operandMap, label, item.Key.Location, OperandKeys);
+            var fields = new YamlFields(this, operandMap, label, item.Key.Location, OperandKeys);
             if (fields.Require("type", "one of " + Alternatives(ElementTypes.Names)) is { } type)
             {
                 operand.TypeLocation = type.Value.Location;
@@ -479,7 +464,7 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
                 continue;
             }
 
-            var fields = new Fields(this, immediateMap, label, item.Key.Location, ImmediateKeys);
+            var fields = new YamlFields(this, immediateMap, label, item.Key.Location, ImmediateKeys);
             if (fields.Require("type", "one of " + Alternatives(ElementTypes.Names)) is { } type)
             {
                 immediate.Type = Type(type.Value, $"the type of {label}");
@@ -504,7 +489,7 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
         }
 
         var edge = new EdgeDraft(index, node.Location);
-        var fields = new Fields(this, map, $"edge {index}", node.Location, EdgeKeys);
+        var fields = new YamlFields(this, map, $"edge {index}", node.Location, EdgeKeys);
         if (fields.Require("from", "the node data leaves") is { } from)
         {
             edge.FromLocation = from.Value.Location;
@@ -538,418 +523,5 @@ internal sealed partial class AcgReader(DiagnosticBag diagnostics)
         }
 
         return edge;
-    }
-
-    // ---- Values ----
-
-    private YamlMapping? Mapping(YamlNode node, string label, string expected)
-    {
-        if (node is YamlMapping map)
-        {
-            return map;
-        }
-
-        Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be {expected}, not {node.Describe()}");
-        return null;
-    }
-
-    private YamlSequence? Sequence(YamlNode node, string label, string expected)
-    {
-        if (node is YamlSequence list)
-        {
-            return list;
-        }
-
-        Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be {expected}, not {node.Describe()}");
-        return null;
-    }
-
-    private string? Text(YamlNode node, string label)
-    {
-        if (node is YamlScalar { IsNull: false } scalar)
-        {
-            return scalar.Value;
-        }
-
-        Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be text, not {node.Describe()}");
-        return null;
-    }
-
-    private string? Choice(YamlNode node, string label, IReadOnlyList<string> choices)
-    {
-        if (Text(node, label) is not { } text)
-        {
-            return null;
-        }
-
-        if (choices.Contains(text))
-        {
-            return text;
-        }
-
-        Report(AcgDiagnostics.UnknownChoice, node.Location,
-            $"{label} must be {Alternatives(choices)}, not '{text}'{Spelling.DidYouMean(text, choices)}");
-        return null;
-    }
-
-    private bool? Bool(YamlNode node, string label) => Choice(node, label, Booleans) switch
-    {
-        "true" => true,
-        "false" => false,
-        _ => null,
-    };
-
-    private ElementType? Type(YamlNode node, string label)
-    {
-        if (node is YamlScalar { IsNull: false } scalar && TypeSpellings.TryGetValue(scalar.Value, out var meant))
-        {
-            // Too far from the short names for "did you mean", but unambiguous.
-            Report(AcgDiagnostics.UnknownChoice, node.Location,
-                $"{label} must be {Alternatives(ElementTypes.Names)}, not '{scalar.Value}' (did you mean '{meant}'?)");
-            return null;
-        }
-
-        return Choice(node, label, ElementTypes.Names) is { } name && ElementTypes.TryParse(name, out var type) ? type : null;
-    }
-
-    private long? Integer(YamlNode node, string label)
-    {
-        if (Text(node, label) is not { } text)
-        {
-            return null;
-        }
-
-        if (!Quantities.IsInteger(text))
-        {
-            Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be a whole number, not '{text}'");
-            return null;
-        }
-
-        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-        {
-            Report(AcgDiagnostics.ValueTooLarge, node.Location, $"{label} ({text}) does not fit in 64 bits");
-            return null;
-        }
-
-        return value;
-    }
-
-    private int? PositiveInt(YamlNode node, string label, int max)
-    {
-        if (Integer(node, label) is not { } value)
-        {
-            return null;
-        }
-
-        if (value <= 0)
-        {
-            Report(AcgDiagnostics.NotPositive, node.Location, $"{label} must be at least 1, not {value}");
-            return null;
-        }
-
-        if (value > max)
-        {
-            Report(AcgDiagnostics.ValueTooLarge, node.Location, $"{label} ({value}) is above the limit of {max}");
-            return null;
-        }
-
-        return (int)value;
-    }
-
-    /// <summary>A size with a binary unit (<c>32 KiB</c>), as a positive whole number of bytes.</summary>
-    private long? Size(YamlNode node, string label)
-    {
-        const string Example = "e.g. '32 KiB' (units: B, KiB, MiB, GiB, TiB)";
-        if (Quantity(node, label, "a size", Example) is not { } quantity)
-        {
-            return null;
-        }
-
-        var (number, unit, text) = quantity;
-
-        if (unit.Length == 0)
-        {
-            Report(AcgDiagnostics.UnknownUnit, node.Location, $"{label} ('{text}') has no unit; write '{number} B' for bytes or use KiB, MiB, GiB");
-            return null;
-        }
-
-        if (!Quantities.SizeUnits.TryGetValue(unit, out var scale))
-        {
-            var hint = Quantities.AmbiguousSizeUnits.TryGetValue(unit, out var binary)
-                ? $": sizes use binary units, so write '{number} {binary}' ({binary} = {Quantities.SizeUnits[binary]} bytes)"
-                : Spelling.DidYouMean(unit, Quantities.SizeUnits.Keys) + "; the size units are B, KiB, MiB, GiB and TiB";
-            Report(AcgDiagnostics.UnknownUnit, node.Location, $"unknown size unit '{unit}' in {label}{hint}");
-            return null;
-        }
-
-        if (!Quantities.TryParseDecimal(number, out var value) || value > Quantities.MaxBytes / (decimal)scale)
-        {
-            Report(AcgDiagnostics.ValueTooLarge, node.Location, $"{label} ({text}) is larger than the limit of 1 PiB");
-            return null;
-        }
-
-        var bytes = value * scale;
-        if (bytes <= 0)
-        {
-            Report(AcgDiagnostics.NotPositive, node.Location, $"{label} must be positive, not '{text}'");
-            return null;
-        }
-
-        if (bytes != decimal.Truncate(bytes))
-        {
-            Report(AcgDiagnostics.NotAQuantity, node.Location, $"{label} ({text}) is not a whole number of bytes");
-            return null;
-        }
-
-        return (long)bytes;
-    }
-
-    /// <summary>Bytes per cycle: a plain number, <c>8 B/cycle</c>, or a per-second rate converted with the clock.</summary>
-    private double? Bandwidth(YamlNode node, string label, double? clockHz, bool clockGiven)
-    {
-        if (Quantity(node, label, "a bandwidth", "e.g. '8 B/cycle', '64' (bytes per cycle) or '1555 GB/s'") is not { } quantity)
-        {
-            return null;
-        }
-
-        var (number, unit, text) = quantity;
-
-        double scale;
-        if (unit.Length == 0)
-        {
-            scale = 1;
-        }
-        else if (unit.EndsWith("/cycle", StringComparison.Ordinal) && Quantities.SizeUnits.TryGetValue(unit[..^"/cycle".Length], out var bytes))
-        {
-            scale = bytes;
-        }
-        else if (Quantities.PerSecondUnits.TryGetValue(unit, out var perSecond))
-        {
-            if (clockHz is not { } clock)
-            {
-                // A clock that was given but unreadable has its own error already.
-                if (!clockGiven)
-                {
-                    Report(AcgDiagnostics.NeedsClock, node.Location,
-                        $"{label} is per second ('{text}'), which needs a top-level 'clock' (e.g. '1.41 GHz') to convert to bytes per cycle");
-                }
-
-                return null;
-            }
-
-            scale = perSecond / clock;
-        }
-        else
-        {
-            var known = Quantities.PerCycleUnits.Concat(Quantities.PerSecondUnits.Keys).ToList();
-            Report(AcgDiagnostics.UnknownUnit, node.Location,
-                $"unknown bandwidth unit '{unit}' in {label}{Spelling.DidYouMean(unit, known)}; write bytes per cycle ('8 B/cycle') or per second ('25.6 GB/s')");
-            return null;
-        }
-
-        return Magnitude(node, label, number, text, scale, allowZero: false);
-    }
-
-    private double? Frequency(YamlNode node, string label)
-    {
-        if (Quantity(node, label, "a frequency", "e.g. '100 MHz' or '1.41 GHz'") is not { } quantity)
-        {
-            return null;
-        }
-
-        var (number, unit, text) = quantity;
-
-        if (!Quantities.ClockUnits.TryGetValue(unit, out var scale))
-        {
-            var hint = unit.Length == 0 ? " has no unit" : $" has unknown unit '{unit}'{Spelling.DidYouMean(unit, Quantities.ClockUnits.Keys)}";
-            Report(AcgDiagnostics.UnknownUnit, node.Location, $"{label} ('{text}'){hint}; write Hz, kHz, MHz or GHz");
-            return null;
-        }
-
-        return Magnitude(node, label, number, text, scale, allowZero: false);
-    }
-
-    /// <summary>A time in cycles: a number, or a number followed by <c>cycle</c>/<c>cycles</c>.</summary>
-    private double? Cycles(YamlNode node, string label, bool allowZero)
-    {
-        if (Quantity(node, label, "a number of cycles", "e.g. '4' or '4 cycles'") is not { } quantity)
-        {
-            return null;
-        }
-
-        var (number, unit, text) = quantity;
-
-        if (unit.Length > 0 && !Quantities.CycleUnits.Contains(unit))
-        {
-            Report(AcgDiagnostics.UnknownUnit, node.Location,
-                $"unknown unit '{unit}' in {label}{Spelling.DidYouMean(unit, Quantities.CycleUnits)}; times are in cycles ('4' or '4 cycles')");
-            return null;
-        }
-
-        return Magnitude(node, label, number, text, 1, allowZero);
-    }
-
-    private double? Magnitude(YamlNode node, string label, string number, string text, double scale, bool allowZero)
-    {
-        if (!Quantities.TryParseDouble(number, out var value) || Math.Abs(value * scale) > Quantities.MaxMagnitude)
-        {
-            Report(AcgDiagnostics.ValueTooLarge, node.Location, $"{label} ({text}) is implausibly large");
-            return null;
-        }
-
-        value *= scale;
-        if (value < 0 || (value == 0 && !allowZero))
-        {
-            Report(AcgDiagnostics.NotPositive, node.Location, $"{label} must be {(allowZero ? "zero or more" : "positive")}, not '{text}'");
-            return null;
-        }
-
-        return value;
-    }
-
-    /// <summary>Splits a scalar into number and unit, reporting a value that is no quantity at all.</summary>
-    private (string Number, string Unit, string Text)? Quantity(YamlNode node, string label, string what, string example)
-    {
-        if (node is not YamlScalar { IsNull: false } scalar)
-        {
-            Report(AcgDiagnostics.WrongValueType, node.Location, $"{label} must be {what}, {example}; not {node.Describe()}");
-            return null;
-        }
-
-        if (!Quantities.TrySplit(scalar.Value, out var number, out var unit))
-        {
-            Report(AcgDiagnostics.NotAQuantity, node.Location, $"{label} must be {what}, {example}; not '{scalar.Value}'");
-            return null;
-        }
-
-        return (number, unit, scalar.Value.Trim());
-    }
-
-    // ---- Names ----
-
-    private string? CheckName(string name, YamlNode at, string what, Regex pattern)
-    {
-        if (name.Length <= MaxNameLength && pattern.IsMatch(name))
-        {
-            return name;
-        }
-
-        var shown = name.Length > 40 ? name[..40] + "..." : name;
-        Report(AcgDiagnostics.InvalidName, at.Location,
-            name.Length > MaxNameLength
-                ? $"{what} '{shown}' is longer than {MaxNameLength} characters"
-                : $"{what} '{shown}' is not a valid name ({NameRule(pattern)})");
-        return null;
-    }
-
-    private static string NameRule(Regex pattern) =>
-        pattern == TransferPattern() ? "letters, digits, '_', '.' and '-', starting with a letter or '_'"
-        : pattern == CapabilityNamePattern() ? "letters, digits, '_' and '.', starting with a letter or '_'"
-        : pattern == GraphNamePattern() ? "letters, digits, '_', '.' and '-'"
-        : "letters, digits and '_', starting with a letter or '_'";
-
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
-    private static partial Regex IdentifierPattern();
-
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$", RegexOptions.CultureInvariant)]
-    private static partial Regex CapabilityNamePattern();
-
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*([.\-][A-Za-z0-9_]+)*$", RegexOptions.CultureInvariant)]
-    private static partial Regex TransferPattern();
-
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", RegexOptions.CultureInvariant)]
-    private static partial Regex GraphNamePattern();
-
-    // ---- Helpers ----
-
-    /// <summary>The entries of a mapping whose keys are names (nodes, capabilities...), reporting repeated names.</summary>
-    private IEnumerable<YamlEntry> Unique(YamlMapping map, string what)
-    {
-        var seen = new Dictionary<string, YamlScalar>(StringComparer.Ordinal);
-        foreach (var entry in map.Entries)
-        {
-            if (seen.TryGetValue(entry.Key.Value, out var first))
-            {
-                Report(AcgDiagnostics.DuplicateKey, entry.Key.Location,
-                    $"{what} '{entry.Key.Value}' is defined twice (first at line {first.Location.Line})");
-                continue;
-            }
-
-            seen.Add(entry.Key.Value, entry.Key);
-            yield return entry;
-        }
-    }
-
-    private static string Alternatives(IEnumerable<string> choices)
-    {
-        var list = choices.Select(c => $"'{c}'").ToList();
-        return list.Count <= 1 ? string.Concat(list) : string.Join(", ", list.Take(list.Count - 1)) + " or " + list[^1];
-    }
-
-    private void Report(DiagnosticDescriptor descriptor, SourceLocation location, string message) =>
-        diagnostics.Report(descriptor, location, message);
-
-    /// <summary>One mapping checked against the keys its context allows: unknown and repeated keys are reported once, here.</summary>
-    private sealed class Fields
-    {
-        private readonly AcgReader reader;
-        private readonly string owner;
-        private readonly SourceLocation ownerLocation;
-        private readonly Dictionary<string, YamlEntry> entries = new(StringComparer.Ordinal);
-
-        /// <summary>Known keys that some unknown key was probably meant to be: their absence is that typo, already reported.</summary>
-        private readonly HashSet<string> misspelt = new(StringComparer.Ordinal);
-
-        public Fields(AcgReader reader, YamlMapping map, string owner, SourceLocation ownerLocation, IReadOnlyList<string> allowed)
-        {
-            this.reader = reader;
-            this.owner = owner;
-            this.ownerLocation = ownerLocation;
-            foreach (var entry in map.Entries)
-            {
-                var key = entry.Key.Value;
-                if (entries.TryGetValue(key, out var first))
-                {
-                    reader.Report(AcgDiagnostics.DuplicateKey, entry.Key.Location,
-                        $"key '{key}' appears twice in {owner} (first at line {first.Key.Location.Line})");
-                }
-                else if (!allowed.Contains(key))
-                {
-                    if (Spelling.Suggest(key, allowed) is { } meant)
-                    {
-                        misspelt.Add(meant);
-                    }
-
-                    var message = key == "<<"
-                        ? $"merge keys ('<<') are not supported in {owner}; write the keys out"
-                        : $"unknown key '{Shorten(key)}' in {owner}{Spelling.DidYouMean(key, allowed)}; the keys are {string.Join(", ", allowed)}";
-                    reader.Report(AcgDiagnostics.UnknownKey, entry.Key.Location, message);
-                }
-                else
-                {
-                    entries.Add(key, entry);
-                }
-            }
-        }
-
-        public YamlEntry? Get(string key) => entries.GetValueOrDefault(key);
-
-        public YamlEntry? Require(string key, string hint)
-        {
-            if (entries.TryGetValue(key, out var entry))
-            {
-                return entry;
-            }
-
-            if (misspelt.Contains(key))
-            {
-                return null;
-            }
-
-            reader.Report(AcgDiagnostics.MissingKey, ownerLocation, $"{owner} has no '{key}' ({hint})");
-            return null;
-        }
-
-        private static string Shorten(string text) => text.Length > 40 ? text[..40] + "..." : text;
     }
 }

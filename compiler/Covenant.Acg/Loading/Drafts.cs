@@ -17,6 +17,8 @@ internal sealed class GraphDraft(SourceLocation location)
 
     public string? Target { get; set; }
 
+    public SourceLocation? TargetLocation { get; set; }
+
     public string Description { get; set; } = "";
 
     public double? ClockHz { get; set; }

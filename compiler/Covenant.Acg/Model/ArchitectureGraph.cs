@@ -19,6 +19,9 @@ public sealed record ArchitectureGraph(
     ImmutableArray<Edge> Edges,
     SourceLocation Location)
 {
+    /// <summary>Where the <c>target:</c> value is in the YAML (null for a graph not read from YAML).</summary>
+    public SourceLocation? TargetLocation { get; init; }
+
     public IEnumerable<StorageNode> Storage => Nodes.OfType<StorageNode>();
 
     public IEnumerable<ComputeNode> Compute => Nodes.OfType<ComputeNode>();

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Covenant.Acg.Model;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Execution;
 
 namespace Covenant.Compiler.Compare;
 
@@ -50,8 +51,8 @@ public static class CellFactory
             0, null, null, null, null, null, [], null, null, compileSeconds);
 
     /// <summary>
-    /// The predicted cell updated with what a run measured. An engine that timed real hardware ("native" in its name)
-    /// gives seconds, converted to cycles at the architecture's clock; any other engine is a simulator, whose cycles count
+    /// The predicted cell updated with what a run measured. An engine that timed real hardware
+    /// (<see cref="TimingSource.Measured"/>) gives seconds, converted to cycles at the architecture's clock; any other engine is a simulator, whose cycles count
     /// and whose seconds (its own run time) do not. A simulator that counts no cycles keeps the prediction, but its outputs
     /// were still verified.
     /// </summary>
@@ -59,7 +60,7 @@ public static class CellFactory
     {
         ArgumentNullException.ThrowIfNull(predicted);
         ArgumentNullException.ThrowIfNull(run);
-        var native = run.Engine.Contains("native", StringComparison.OrdinalIgnoreCase);
+        var native = run.Timing == TimingSource.Measured;
         var hz = clockHz is > 0 ? clockHz : null;
         double? cycles, seconds;
         CycleSource source;

@@ -5,23 +5,44 @@ using Covenant.Acg.Model;
 using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping;
+using Covenant.Runtime.Execution;
 using Covenant.Targets;
 
 namespace Covenant.Compiler.Compare;
 
 /// <summary>What running one artifact told the comparison (the runtime's report, reduced to what a table needs).</summary>
-/// <param name="Engine">How it ran: "VTA simulator", "native AVX-512 VNNI", ...; an engine whose name contains "native" timed
-/// real hardware, so its seconds are the measurement.</param>
+/// <param name="Engine">How it ran: "VTA simulator", "native AVX-512 VNNI", ... (for people).</param>
+/// <param name="Timing">Whether the times are a simulator's or a measurement of real hardware.</param>
 /// <param name="Summary">A line on the outputs: "exact match" or where they differ.</param>
-public sealed record RunOutcome(string Engine, bool Match, double? Cycles, double? Seconds, double? DramBytes, string Summary);
+public sealed record RunOutcome(string Engine, TimingSource Timing, bool Match, double? Cycles, double? Seconds, double? DramBytes, string Summary);
 
-/// <summary>Runs artifacts for the comparison; the command line implements it with the runtime's executors.</summary>
+/// <summary>Runs compiled layers for the comparison; <see cref="RegisteredExecutors"/> runs them with the targets' executors.</summary>
 public interface ICompareExecutor
 {
     /// <summary>Whether this build has an executor for <paramref name="target"/>.</summary>
     bool CanRun(string target);
 
-    Result<RunOutcome> Run(string artifactDirectory, ulong seed);
+    Result<RunOutcome> Run(Compilation compilation, ulong seed);
+}
+
+/// <summary>Runs compiled layers in memory with the registered targets' executors, reduced to what the comparison needs.</summary>
+public sealed class RegisteredExecutors(RegisteredTargets targets) : ICompareExecutor
+{
+    public bool CanRun(string target) => targets.Find(target) is not null;
+
+    public Result<RunOutcome> Run(Compilation compilation, ulong seed)
+    {
+        var run = new LayerDriver(targets).Execute(compilation, seed);
+        if (!run.Succeeded)
+        {
+            return Result<RunOutcome>.Failure(run.Diagnostics);
+        }
+
+        var execution = run.Value.Execution;
+        var summary = string.Join("; ", run.Value.Checks.Select(c => $"{c.Tensor}: {c.Comparison.Summary}"));
+        return Result<RunOutcome>.Success(new RunOutcome(execution.Engine, execution.Timing, run.Value.Match, execution.Cycles, execution.Seconds,
+            execution.Metrics.TryGetValue("dramBytes", out var bytes) ? bytes : null, summary), run.Diagnostics);
+    }
 }
 
 public sealed record CompareOptions
@@ -58,7 +79,7 @@ public static class ComparisonDriver
         Suite suite,
         IReadOnlyList<SuiteLayer> layers,
         IReadOnlyList<string> architectureFiles,
-        TargetRegistry targets,
+        RegisteredTargets targets,
         ICompareExecutor? executor,
         CompareOptions options,
         Action<string>? progress = null)
@@ -71,8 +92,61 @@ public static class ComparisonDriver
 
         // 1. The user's inputs, all of them checked before any compilation, every problem reported.
         var diagnostics = ImmutableArray.CreateBuilder<Diagnostic>();
+        var graphs = LoadArchitectures(architectureFiles, diagnostics);
+        var instances = new Dictionary<string, CodeletInstance>(StringComparer.Ordinal);
+        foreach (var layer in layers)
+        {
+            var instance = LayerDriver.Instantiate(suite, layer, options.CodeletDirectory);
+            diagnostics.AddRange(instance.Diagnostics);
+            if (instance.Succeeded)
+            {
+                instances[layer.Name] = instance.Value.Instance;
+            }
+        }
+
+        if (diagnostics.Any(d => d.IsError))
+        {
+            return Result<ComparisonReport>.Failure(diagnostics.ToImmutable());
+        }
+
+        // 2. Every layer on every architecture.
+        var notes = Notes(graphs, targets, executor, options);
+        var driver = new LayerDriver(targets);
+        var rows = new List<(string, string, string, ImmutableArray<CompareCell>)>();
+        var total = layers.Count * graphs.Count;
+        var done = 0;
+        foreach (var layer in layers)
+        {
+            var cells = ImmutableArray.CreateBuilder<CompareCell>();
+            foreach (var (file, graph) in graphs)
+            {
+                var cell = Compare(suite, layer, instances[layer.Name], file, graph, driver, executor, options);
+                cells.Add(cell);
+                progress?.Invoke($"[{++done}/{total}] {layer.Name} on {graph.Name}: {Describe(cell)}");
+            }
+
+            rows.Add((layer.Name, layer.Codelet, Shape(layer, instances[layer.Name]), cells.ToImmutable()));
+        }
+
+        // 3. The roofs, from each YAML and the capabilities the layers actually used.
+        var profiles = graphs.Select(g => Profile(g.File, g.Graph, rows.Select(r => r.Item4).SelectMany(c => c).Where(c => c.Architecture == g.Graph.Name)))
+            .ToImmutableArray();
+        var metric = ComparisonMath.ChooseMetric(profiles);
+        var clocks = profiles.Select(p => p.ClockHz).Distinct().ToList();
+        notes.Insert(0, metric == CompareMetric.Seconds
+            ? "Ranked by time: the architectures run at different clocks, so cycles are converted with each one's clock."
+            : clocks.Count == 1 && clocks[0] is { } hz
+                ? $"Ranked by cycles: every architecture runs at {Format.Frequency(hz)}."
+                : "Ranked by cycles: an architecture has no clock, so times cannot be compared.");
+        return Result<ComparisonReport>.Success(
+            ComparisonMath.Assemble(suite.Name, suite.Path, profiles, rows, options.Run, options.Seed, notes), diagnostics.ToImmutable());
+    }
+
+    /// <summary>Every architecture file loaded; two with one name are an error (the names are the table's columns).</summary>
+    private static List<(string File, ArchitectureGraph Graph)> LoadArchitectures(IReadOnlyList<string> files, ImmutableArray<Diagnostic>.Builder diagnostics)
+    {
         var graphs = new List<(string File, ArchitectureGraph Graph)>();
-        foreach (var file in architectureFiles)
+        foreach (var file in files)
         {
             var loaded = AcgLoader.Load(file);
             diagnostics.AddRange(loaded.Diagnostics);
@@ -89,32 +163,14 @@ public static class ComparisonDriver
             }
         }
 
-        var instances = new Dictionary<string, CodeletInstance>(StringComparer.Ordinal);
-        foreach (var layer in layers)
-        {
-            var codelet = CodeletLoader.Load(suite.CodeletPath(layer, options.CodeletDirectory));
-            diagnostics.AddRange(codelet.Diagnostics);
-            if (!codelet.Succeeded)
-            {
-                continue;
-            }
+        return graphs;
+    }
 
-            var instance = codelet.Value.Instantiate(layer.Bindings, layer.Location);
-            diagnostics.AddRange(instance.Diagnostics);
-            if (instance.Succeeded)
-            {
-                instances[layer.Name] = instance.Value;
-            }
-        }
-
-        if (diagnostics.Any(d => d.IsError))
-        {
-            return Result<ComparisonReport>.Failure(diagnostics.ToImmutable());
-        }
-
-        // 2. Every layer on every architecture.
+    /// <summary>What the table cannot show by itself: architectures this build cannot lower or run.</summary>
+    private static List<string> Notes(List<(string File, ArchitectureGraph Graph)> graphs, RegisteredTargets targets, ICompareExecutor? executor, CompareOptions options)
+    {
         var notes = new List<string>();
-        foreach (var (file, graph) in graphs)
+        foreach (var (_, graph) in graphs)
         {
             if (targets.Find(graph.Target) is null)
             {
@@ -131,43 +187,7 @@ public static class ComparisonDriver
             notes.Add("--no-run: nothing was executed; every number is predicted and no output was verified.");
         }
 
-        var scratch = Directory.CreateTempSubdirectory("covenant-compare-").FullName;
-        var rows = new List<(string, string, string, ImmutableArray<CompareCell>)>();
-        try
-        {
-            var total = layers.Count * graphs.Count;
-            var done = 0;
-            foreach (var (layer, layerIndex) in layers.Select((l, i) => (l, i)))
-            {
-                var cells = ImmutableArray.CreateBuilder<CompareCell>();
-                foreach (var ((file, graph), archIndex) in graphs.Select((g, i) => (g, i)))
-                {
-                    var cell = Compare(suite, layer, instances[layer.Name], file, graph, targets, executor, options,
-                        Path.Combine(scratch, $"{archIndex}-{layerIndex}"));
-                    cells.Add(cell);
-                    progress?.Invoke($"[{++done}/{total}] {layer.Name} on {graph.Name}: {Describe(cell)}");
-                }
-
-                rows.Add((layer.Name, layer.Codelet, Shape(layer, instances[layer.Name]), cells.ToImmutable()));
-            }
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
-
-        // 3. The roofs, from each YAML and the capabilities the layers actually used.
-        var profiles = graphs.Select(g => Profile(g.File, g.Graph, rows.Select(r => r.Item4).SelectMany(c => c).Where(c => c.Architecture == g.Graph.Name)))
-            .ToImmutableArray();
-        var metric = ComparisonMath.ChooseMetric(profiles);
-        var clocks = profiles.Select(p => p.ClockHz).Distinct().ToList();
-        notes.Insert(0, metric == CompareMetric.Seconds
-            ? "Ranked by time: the architectures run at different clocks, so cycles are converted with each one's clock."
-            : clocks.Count == 1 && clocks[0] is { } hz
-                ? $"Ranked by cycles: every architecture runs at {Format.Frequency(hz)}."
-                : "Ranked by cycles: an architecture has no clock, so times cannot be compared.");
-        return Result<ComparisonReport>.Success(
-            ComparisonMath.Assemble(suite.Name, suite.Path, profiles, rows, options.Run, options.Seed, notes), diagnostics.ToImmutable());
+        return notes;
     }
 
     /// <summary>The layer's bindings in the codelet's declaration order: "N=1 H=56 W=56 ...".</summary>
@@ -194,13 +214,12 @@ public static class ComparisonDriver
         CodeletInstance instance,
         string file,
         ArchitectureGraph graph,
-        TargetRegistry targets,
+        LayerDriver driver,
         ICompareExecutor? executor,
-        CompareOptions options,
-        string artifactDirectory)
+        CompareOptions options)
     {
         var clock = Stopwatch.StartNew();
-        if (targets.Find(graph.Target) is null)
+        if (driver.Targets.Find(graph.Target) is null)
         {
             var mapped = Mapper.Map(instance, graph, options.MapperOptions);
             return mapped.Succeeded
@@ -208,9 +227,13 @@ public static class ComparisonDriver
                 : CellFactory.Failed(layer.Name, graph.Name, CellStatus.CompileFailed, mapped.Diagnostics, clock.Elapsed.TotalSeconds);
         }
 
-        var request = new CompileRequest(suite.CodeletPath(layer, options.CodeletDirectory), file, layer.Bindings, options.MapperOptions, options.TargetOptions);
-        var compiled = CompilerPipeline.Compile(request, targets);
-        var seconds = clock.Elapsed.TotalSeconds;
+        var driverOptions = LayerDriverOptions.Default with
+        {
+            CodeletDirectory = options.CodeletDirectory,
+            MapperOptions = options.MapperOptions,
+            TargetOptions = options.TargetOptions,
+        };
+        var (compiled, seconds) = driver.Compile(suite, layer, file, driverOptions);
         if (!compiled.Succeeded)
         {
             return CellFactory.Failed(layer.Name, graph.Name, CellStatus.CompileFailed, compiled.Diagnostics, seconds);
@@ -222,13 +245,7 @@ public static class ComparisonDriver
             return predicted;
         }
 
-        var written = CompilerPipeline.WriteArtifact(compiled.Value, artifactDirectory);
-        if (!written.Succeeded)
-        {
-            return predicted with { Status = CellStatus.RunFailed, Reason = FirstError(written.Diagnostics) };
-        }
-
-        var run = executor.Run(artifactDirectory, options.Seed);
+        var run = executor.Run(compiled.Value, options.Seed);
         return run.Succeeded
             ? CellFactory.WithRun(predicted, run.Value, graph.ClockHz)
             : predicted with { Status = CellStatus.RunFailed, Reason = FirstError(run.Diagnostics) };

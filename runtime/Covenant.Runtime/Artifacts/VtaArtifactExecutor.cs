@@ -26,7 +26,7 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
         VtaProgram program;
         try
         {
-            program = VtaProgramFiles.Load(artifact.Directory);
+            program = VtaProgramFiles.Load(name => artifact.Files.Exists(name) ? artifact.Files.ReadBytes(name) : null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException or InvalidDataException)
         {
@@ -68,6 +68,6 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
             ["instructions"] = s.InstructionsExecuted,
         });
         return Result<Execution.Execution>.Success(
-            new Execution.Execution(outputs, "VTA simulator", s.TotalCycles, s.Seconds, s.GemmUtilization, metrics), diagnostics);
+            new Execution.Execution(outputs, "VTA simulator", s.TotalCycles, s.Seconds, s.GemmUtilization, metrics) { Timing = TimingSource.Simulated }, diagnostics);
     }
 }

@@ -9,10 +9,14 @@ using Covenant.Targets.Artifacts;
 
 namespace Covenant.Runtime.Execution;
 
-/// <summary>An artifact directory read back: its manifest and the codelet instance and graph it was compiled from.</summary>
-public sealed record LoadedArtifact(string Directory, ArtifactManifest Manifest, CodeletInstance Instance, ArchitectureGraph Graph)
+/// <summary>
+/// An artifact read back (from its directory, or held in memory): its files, its manifest and the codelet instance and
+/// graph it was compiled from.
+/// </summary>
+public sealed record LoadedArtifact(ArtifactFiles Files, ArtifactManifest Manifest, CodeletInstance Instance, ArchitectureGraph Graph)
 {
-    public string PathOf(string file) => Path.Combine(Directory, file);
+    /// <summary>Where the artifact is, for diagnostics: its directory or an in-memory label.</summary>
+    public string Directory => Files.Location;
 }
 
 public sealed record RunOptions
@@ -25,15 +29,32 @@ public sealed record RunOptions
     public bool ForceSimulation { get; init; }
 }
 
+/// <summary>What an execution's times are.</summary>
+public enum TimingSource
+{
+    /// <summary>
+    /// A simulator ran it: its cycles (when it gives any) are the simulated count; its seconds are its own run time,
+    /// not the hardware's.
+    /// </summary>
+    Simulated,
+
+    /// <summary>Real hardware ran it and a clock timed it: the seconds (or cycles) are the measurement.</summary>
+    Measured,
+}
+
 /// <summary>What executing an artifact produced: the outputs, how it ran, and the target's measurements.</summary>
-/// <param name="Engine">How it ran, e.g. "VTA simulator" or "native AVX-512 VNNI".</param>
+/// <param name="Engine">How it ran, e.g. "VTA simulator" or "native AVX-512 VNNI"; for people, never parsed.</param>
 public sealed record Execution(
     IReadOnlyDictionary<string, TensorData> Outputs,
     string Engine,
     double? Cycles,
     double? Seconds,
     double? Utilization,
-    ImmutableDictionary<string, double> Metrics);
+    ImmutableDictionary<string, double> Metrics)
+{
+    /// <summary>What <see cref="Cycles"/> and <see cref="Seconds"/> are; each executor says so explicitly.</summary>
+    public required TimingSource Timing { get; init; }
+}
 
 /// <summary>Runs the artifacts of one target. Executors are looked up by the manifest's target name.</summary>
 public interface IArtifactExecutor
@@ -73,34 +94,47 @@ public static class ArtifactRunner
 
         var codelet = CodeletLoader.Load(Path.Combine(directory, manifest.Value.CodeletFile));
         var graph = AcgLoader.Load(Path.Combine(directory, manifest.Value.ArchitectureFile));
+        return Assemble(ArtifactFiles.InDirectory(directory), manifest.Value, codelet, graph);
+    }
+
+    /// <summary>
+    /// An artifact that is only in memory (the tuner's candidates): <paramref name="files"/> hold the target's files,
+    /// and the codelet and graph are given as loaded rather than read back from copies.
+    /// </summary>
+    public static LoadedArtifact InMemory(ArtifactFiles files, ArtifactManifest manifest, CodeletInstance instance, ArchitectureGraph graph) =>
+        new(files, manifest, instance, graph);
+
+    private static Result<LoadedArtifact> Assemble(ArtifactFiles files, ArtifactManifest manifest, Result<CheckedCodelet> codelet, Result<ArchitectureGraph> graph)
+    {
         var diagnostics = codelet.Diagnostics.AddRange(graph.Diagnostics);
         if (!codelet.Succeeded || !graph.Succeeded)
         {
             return Result<LoadedArtifact>.Failure(diagnostics);
         }
 
-        var instance = codelet.Value.Instantiate(manifest.Value.Bindings);
+        var instance = codelet.Value.Instantiate(manifest.Bindings);
         if (!instance.Succeeded)
         {
             return Result<LoadedArtifact>.Failure(instance.Diagnostics);
         }
 
-        return Result<LoadedArtifact>.Success(new LoadedArtifact(directory, manifest.Value, instance.Value, graph.Value));
+        return Result<LoadedArtifact>.Success(new LoadedArtifact(files, manifest, instance.Value, graph.Value));
     }
 
     public static Result<RunReport> Run(string directory, RunOptions options, IEnumerable<IArtifactExecutor> executors)
     {
         var loaded = Load(directory);
-        if (!loaded.Succeeded)
-        {
-            return Result<RunReport>.Failure(loaded.Diagnostics);
-        }
+        return loaded.Succeeded ? Run(loaded.Value, options, executors) : Result<RunReport>.Failure(loaded.Diagnostics);
+    }
 
-        var artifact = loaded.Value;
+    /// <summary>Runs a loaded artifact (from a directory or in memory) and checks it against the reference.</summary>
+    public static Result<RunReport> Run(LoadedArtifact artifact, RunOptions options, IEnumerable<IArtifactExecutor> executors)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
         var executor = executors.FirstOrDefault(e => e.Target == artifact.Manifest.Target);
         if (executor is null)
         {
-            return Result<RunReport>.Failure(RunDiagnostics.NoExecutor.Create(SourceLocation.OfFile(directory),
+            return Result<RunReport>.Failure(RunDiagnostics.NoExecutor.Create(SourceLocation.OfFile(artifact.Directory),
                 $"no executor for target '{artifact.Manifest.Target}' in this build"));
         }
 

@@ -27,8 +27,8 @@ public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
         TensorCoreKernel kernel;
         try
         {
-            kernel = TensorCoreKernel.FromJson(File.ReadAllText(artifact.PathOf(TensorCoreTarget.ProgramFile)));
-            var source = File.ReadAllText(artifact.PathOf(TensorCoreTarget.KernelFile));
+            kernel = TensorCoreKernel.FromJson(artifact.Files.ReadText(TensorCoreTarget.ProgramFile));
+            var source = artifact.Files.ReadText(TensorCoreTarget.KernelFile);
             if (source != TensorCoreCudaPrinter.Print(kernel))
             {
                 return Result<Execution.Execution>.Failure(TensorCoreSimulatorDiagnostics.StaleArtifact.Create(location,
@@ -73,6 +73,6 @@ public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
             ["barriers"] = s.Barriers,
             ["stores"] = s.Stores,
         });
-        return Result<Execution.Execution>.Success(new Execution.Execution(result.Outputs, EngineName, predictedCycles, null, null, metrics));
+        return Result<Execution.Execution>.Success(new Execution.Execution(result.Outputs, EngineName, predictedCycles, null, null, metrics) { Timing = TimingSource.Simulated });
     }
 }

@@ -28,8 +28,8 @@ public sealed class VnniArtifactExecutor : IArtifactExecutor
         string kernelSource;
         try
         {
-            planJson = File.ReadAllText(artifact.PathOf(VnniTarget.PlanFile));
-            kernelSource = File.ReadAllText(artifact.PathOf(VnniTarget.KernelFile));
+            planJson = artifact.Files.ReadText(VnniTarget.PlanFile);
+            kernelSource = artifact.Files.ReadText(VnniTarget.KernelFile);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -40,7 +40,7 @@ public sealed class VnniArtifactExecutor : IArtifactExecutor
         try
         {
             result = VnniArtifactRunner.Run(artifact.Instance, artifact.Graph, planJson, kernelSource, inputs,
-                new VnniKernelOptions { ForceSimulator = options.ForceSimulation, BuildDirectory = artifact.Directory });
+                new VnniKernelOptions { ForceSimulator = options.ForceSimulation, BuildDirectory = artifact.Files.Directory });
         }
         catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
         {
@@ -61,6 +61,9 @@ public sealed class VnniArtifactExecutor : IArtifactExecutor
             ["simulatedVectorInstructions"] = result.SimulatedVectorInstructions,
         });
         return Result<Execution.Execution>.Success(new Execution.Execution(
-            result.Outputs, engine, cycles, result.Seconds, null, metrics));
+            result.Outputs, engine, cycles, result.Seconds, null, metrics)
+        {
+            Timing = result.Backend == VnniBackend.Native ? TimingSource.Measured : TimingSource.Simulated,
+        });
     }
 }

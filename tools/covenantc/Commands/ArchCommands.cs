@@ -21,10 +21,11 @@ public static class ArchCommands
     {
         var files = CliArguments.Files("file", "Architecture files (.yaml).");
         var json = new Option<bool>("--json") { Description = "Print the result of each file as JSON on stdout." };
-        var command = new Command("check", "Validate architecture graphs; report every problem with its position.") { files, json };
+        var command = new Command("check", "Validate architecture graphs; report every problem with its position. The targets are " +
+            string.Join(", ", context.Targets.Names) + ".") { files, json };
         command.SetAction(parse =>
         {
-            var results = parse.GetRequiredValue(files).Select(path => (Path: path, Result: AcgLoader.Load(path))).ToList();
+            var results = parse.GetRequiredValue(files).Select(path => (Path: path, Result: LoadWithTarget(context, path))).ToList();
             var failed = false;
             foreach (var (path, result) in results)
             {
@@ -100,6 +101,19 @@ public static class ArchCommands
             }
         });
         return command;
+    }
+
+    /// <summary>Loads a graph and checks that its <c>target:</c> is registered in this build (the loader accepts any name).</summary>
+    private static Result<ArchitectureGraph> LoadWithTarget(CliContext context, string path)
+    {
+        var loaded = AcgLoader.Load(path);
+        if (!loaded.Succeeded)
+        {
+            return loaded;
+        }
+
+        var unknown = context.Targets.CheckTarget(loaded.Value);
+        return unknown.IsEmpty ? loaded : Result<ArchitectureGraph>.Failure(loaded.Diagnostics.AddRange(unknown));
     }
 
     private static Result<string> Render(ArchitectureGraph graph, string format) => format switch

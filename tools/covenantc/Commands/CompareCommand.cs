@@ -66,8 +66,8 @@ public static class CompareCommand
                 Run = !parse.GetValue(noRun),
                 Seed = parse.GetValue(seed),
             };
-            var compared = ComparisonDriver.Run(loaded.Value, layers, parse.GetRequiredValue(arch), CliTargets.Registry,
-                new RuntimeExecutor(CliTargets.Executors), options, context.Error.WriteLine);
+            var compared = ComparisonDriver.Run(loaded.Value, layers, parse.GetRequiredValue(arch), context.Targets,
+                new RegisteredExecutors(context.Targets), options, context.Error.WriteLine);
             if (context.Report(compared.Diagnostics) || !compared.Succeeded)
             {
                 return CovenantCli.UserError;
@@ -97,25 +97,5 @@ public static class CompareCommand
             return report.AnyMismatch ? CompileCommands.Mismatch : report.AnyRunFailure ? CovenantCli.UserError : CovenantCli.Success;
         });
         return command;
-    }
-
-    /// <summary>Runs artifacts with the runtime's executors and reduces the report to what the comparison needs.</summary>
-    private sealed class RuntimeExecutor(IReadOnlyList<IArtifactExecutor> executors) : ICompareExecutor
-    {
-        public bool CanRun(string target) => executors.Any(e => e.Target == target);
-
-        public Result<RunOutcome> Run(string artifactDirectory, ulong seed)
-        {
-            var run = ArtifactRunner.Run(artifactDirectory, RunOptions.Default with { Seed = seed }, executors);
-            if (!run.Succeeded)
-            {
-                return Result<RunOutcome>.Failure(run.Diagnostics);
-            }
-
-            var execution = run.Value.Execution;
-            var summary = string.Join("; ", run.Value.Checks.Select(c => $"{c.Tensor}: {c.Comparison.Summary}"));
-            return Result<RunOutcome>.Success(new RunOutcome(execution.Engine, run.Value.Match, execution.Cycles, execution.Seconds,
-                execution.Metrics.TryGetValue("dramBytes", out var bytes) ? bytes : null, summary), run.Diagnostics);
-        }
     }
 }

@@ -64,7 +64,7 @@ public static class CompileCommands
                 MapperOptions.Default with { DumpSmtDirectory = parse.GetValue(dumpSmt), Pinned = pinned },
                 TargetOptions.Default with { DramBase = baseAddress });
             var clock = Stopwatch.StartNew();
-            var compiled = CompilerPipeline.Compile(request, CliTargets.Registry);
+            var compiled = CompilerPipeline.Compile(request, context.Targets.Passes);
             if (context.Report(compiled.Diagnostics) || !compiled.Succeeded)
             {
                 return CovenantCli.UserError;
@@ -124,7 +124,7 @@ public static class CompileCommands
         command.SetAction(parse =>
         {
             var options = RunOptions.Default with { Seed = parse.GetValue(seed), ForceSimulation = parse.GetValue(simulate) };
-            var report = ArtifactRunner.Run(parse.GetRequiredValue(directory), options, CliTargets.Executors);
+            var report = ArtifactRunner.Run(parse.GetRequiredValue(directory), options, context.Targets.Executors);
             if (context.Report(report.Diagnostics) || !report.Succeeded)
             {
                 return CovenantCli.UserError;
@@ -152,12 +152,12 @@ public static class CompileCommands
         var codelets = new Option<string?>("--codelets") { Description = "Where the codelets are (default: the suite folder's parent)." };
         var output = new Option<string?>("--output", "-o") { Description = "Keep each layer's artifact under this directory." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 1 };
-        var json = new Option<bool>("--json") { Description = "Print one JSON object per layer." };
+        var jsonOption = new Option<bool>("--json") { Description = "Print one JSON object per layer." };
         var noRun = new Option<bool>("--no-run") { Description = "Compile every layer (and keep its artifact with -o) but do not run it." };
         var command = new Command("suite", "Compile and run every layer of a suite on one architecture; one row per layer " +
             $"(match, cycles, utilization, compile time). Exit {Mismatch} if any layer mismatches, 1 if any fails to compile.")
         {
-            suite, arch, only, codelets, output, seed, json, noRun,
+            suite, arch, only, codelets, output, seed, jsonOption, noRun,
         };
         command.SetAction(parse =>
         {
@@ -173,93 +173,25 @@ public static class CompileCommands
                 return CovenantCli.UserError;
             }
 
-            var rows = new List<object>();
-            var (failed, mismatched) = (false, false);
-            var keep = parse.GetValue(output);
-            var scratch = keep ?? Directory.CreateTempSubdirectory("covenant-suite-").FullName;
-            try
+            var json = parse.GetValue(jsonOption);
+            if (!json)
             {
-                if (!parse.GetValue(json))
-                {
-                    context.Out.WriteLine($"{"layer",-34} {"match",-6} {"cycles",14} {"util",7} {"of bound",9} {"compile s",10}");
-                }
-
-                foreach (var layer in layers)
-                {
-                    var request = new CompileRequest(loaded.Value.CodeletPath(layer, parse.GetValue(codelets)),
-                        parse.GetRequiredValue(arch), layer.Bindings, MapperOptions.Default, TargetOptions.Default);
-                    var clock = Stopwatch.StartNew();
-                    var compiled = CompilerPipeline.Compile(request, CliTargets.Registry);
-                    var compileSeconds = clock.Elapsed.TotalSeconds;
-                    var layerDirectory = Path.Combine(scratch, layer.Name);
-                    var written = compiled.Succeeded ? CompilerPipeline.WriteArtifact(compiled.Value, layerDirectory) : null;
-                    if (!compiled.Succeeded || written is not { Succeeded: true })
-                    {
-                        context.Error.WriteLine($"layer {layer.Name}:");
-                        context.Report(compiled.Diagnostics.AddRange(written?.Diagnostics ?? []));
-                        failed = true;
-                        rows.Add(new { name = layer.Name, match = false, error = "compile failed" });
-                        if (!parse.GetValue(json))
-                        {
-                            context.Out.WriteLine($"{layer.Name,-34} {"error",-6}");
-                        }
-
-                        continue;
-                    }
-
-                    if (parse.GetValue(noRun))
-                    {
-                        rows.Add(new { name = layer.Name, compiled = true, compileSeconds = Math.Round(compileSeconds, 3) });
-                        if (!parse.GetValue(json))
-                        {
-                            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{layer.Name,-34} {"-",-6} {"",14} {"",7} {"",9} {compileSeconds,10:F2}"));
-                        }
-
-                        continue;
-                    }
-
-                    var run = ArtifactRunner.Run(layerDirectory, RunOptions.Default with { Seed = parse.GetValue(seed) }, CliTargets.Executors);
-                    if (!run.Succeeded)
-                    {
-                        context.Error.WriteLine($"layer {layer.Name}:");
-                        context.Report(run.Diagnostics);
-                        failed = true;
-                        rows.Add(new { name = layer.Name, match = false, error = "run failed" });
-                        continue;
-                    }
-
-                    var execution = run.Value.Execution;
-                    mismatched |= !run.Value.Match;
-                    var bound = compiled.Value.Mapping.ComputeBoundCycles;
-                    double? ofBound = execution.Cycles is { } c && c > 0 ? bound / c : null;
-                    rows.Add(new
-                    {
-                        name = layer.Name,
-                        match = run.Value.Match,
-                        cycles = execution.Cycles,
-                        seconds = execution.Seconds,
-                        utilization = execution.Utilization,
-                        computeBoundCycles = Math.Round(bound),
-                        ofComputeBound = ofBound,
-                        compileSeconds = Math.Round(compileSeconds, 3),
-                        engine = execution.Engine,
-                    });
-                    if (!parse.GetValue(json))
-                    {
-                        context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{layer.Name,-34} {(run.Value.Match ? "yes" : "NO"),-6} {execution.Cycles,14:F0} {execution.Utilization,7:P1} {ofBound,9:P1} {compileSeconds,10:F2}"));
-                    }
-                }
-            }
-            finally
-            {
-                if (keep is null)
-                {
-                    Directory.Delete(scratch, recursive: true);
-                }
+                context.Out.WriteLine($"{"layer",-34} {"match",-6} {"cycles",14} {"util",7} {"of bound",9} {"compile s",10}");
             }
 
-            if (parse.GetValue(json))
+            var options = LayerDriverOptions.Default with
+            {
+                CodeletDirectory = parse.GetValue(codelets),
+                ArtifactDirectory = parse.GetValue(output),
+                Run = !parse.GetValue(noRun),
+                Seed = parse.GetValue(seed),
+            };
+            var results = new LayerDriver(context.Targets).Run(loaded.Value, layers, parse.GetRequiredValue(arch), options,
+                result => PrintSuiteRow(context, result, json));
+            var rows = results.Select(SuiteRow).ToList();
+            var failed = results.Any(r => r.CompileFailed || r.RunFailed);
+            var mismatched = results.Any(r => r.Run is { Succeeded: true } run && !run.Value.Match);
+            if (json)
             {
                 context.WriteJson(rows);
             }
@@ -267,6 +199,76 @@ public static class CompileCommands
             return failed ? CovenantCli.UserError : mismatched ? Mismatch : CovenantCli.Success;
         });
         return command;
+    }
+
+    /// <summary>A layer's line of the table (its problems go to stderr first).</summary>
+    private static void PrintSuiteRow(CliContext context, LayerResult result, bool json)
+    {
+        var name = result.Layer.Name;
+        if (result.CompileFailed || result.RunFailed)
+        {
+            context.Error.WriteLine($"layer {name}:");
+            context.Report(result.CompileFailed ? result.Diagnostics : result.Run!.Diagnostics);
+            if (!json && result.CompileFailed)
+            {
+                context.Out.WriteLine($"{name,-34} {"error",-6}");
+            }
+
+            return;
+        }
+
+        if (json)
+        {
+            return;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        if (result.Run is not { Value: { } report })
+        {
+            context.Out.WriteLine(string.Create(c, $"{name,-34} {"-",-6} {"",14} {"",7} {"",9} {result.CompileSeconds,10:F2}"));
+            return;
+        }
+
+        var execution = report.Execution;
+        context.Out.WriteLine(string.Create(c,
+            $"{name,-34} {(report.Match ? "yes" : "NO"),-6} {execution.Cycles,14:F0} {execution.Utilization,7:P1} {OfBound(result),9:P1} {result.CompileSeconds,10:F2}"));
+    }
+
+    private static double? OfBound(LayerResult result) =>
+        result.Run?.Value?.Execution.Cycles is { } c && c > 0 ? result.Compiled.Value!.Mapping.ComputeBoundCycles / c : null;
+
+    /// <summary>A layer's JSON object.</summary>
+    private static object SuiteRow(LayerResult result)
+    {
+        var name = result.Layer.Name;
+        if (result.CompileFailed)
+        {
+            return new { name, match = false, error = "compile failed" };
+        }
+
+        if (result.RunFailed)
+        {
+            return new { name, match = false, error = "run failed" };
+        }
+
+        if (result.Run is not { Value: { } report })
+        {
+            return new { name, compiled = true, compileSeconds = Math.Round(result.CompileSeconds, 3) };
+        }
+
+        var execution = report.Execution;
+        return new
+        {
+            name,
+            match = report.Match,
+            cycles = execution.Cycles,
+            seconds = execution.Seconds,
+            utilization = execution.Utilization,
+            computeBoundCycles = Math.Round(result.Compiled.Value!.Mapping.ComputeBoundCycles),
+            ofComputeBound = OfBound(result),
+            compileSeconds = Math.Round(result.CompileSeconds, 3),
+            engine = execution.Engine,
+        };
     }
 
     /// <summary>

@@ -37,17 +37,22 @@ public static class VtaProgramFiles
         File.WriteAllText(Path.Combine(directory, ListingFile), program.Listing);
     }
 
-    public static VtaProgram Load(string directory)
+    public static VtaProgram Load(string directory) =>
+        Load(name => Path.Combine(directory, name) is var path && (name != ListingFile || File.Exists(path)) ? File.ReadAllBytes(path) : null);
+
+    /// <summary>Reads the program through <paramref name="readFile"/> (a file's bytes by name, null when it is absent), so an artifact held in memory loads too.</summary>
+    public static VtaProgram Load(Func<string, byte[]?> readFile)
     {
-        var info = JsonSerializer.Deserialize<ProgramInfo>(File.ReadAllText(Path.Combine(directory, ProgramInfoFile)), JsonOptions)
+        ArgumentNullException.ThrowIfNull(readFile);
+        byte[] Required(string name) => readFile(name) ?? throw new FileNotFoundException($"the artifact has no {name}", name);
+        var info = JsonSerializer.Deserialize<ProgramInfo>(Required(ProgramInfoFile), JsonOptions)
             ?? throw new InvalidDataException($"{ProgramInfoFile} is empty");
-        var map = JsonSerializer.Deserialize<VtaMemoryMap>(File.ReadAllText(Path.Combine(directory, MemoryMapFile)), JsonOptions)
+        var map = JsonSerializer.Deserialize<VtaMemoryMap>(Required(MemoryMapFile), JsonOptions)
             ?? throw new InvalidDataException($"{MemoryMapFile} is empty");
         var decoder = new VtaDecoder(info.Config);
-        var instructions = decoder.DecodeProgram(File.ReadAllBytes(Path.Combine(directory, ProgramFile)));
-        var uops = decoder.DecodeUops(File.ReadAllBytes(Path.Combine(directory, UopsFile)));
-        var listingPath = Path.Combine(directory, ListingFile);
-        var listing = File.Exists(listingPath) ? File.ReadAllText(listingPath) : VtaDisassembler.Listing(instructions);
+        var instructions = decoder.DecodeProgram(Required(ProgramFile));
+        var uops = decoder.DecodeUops(Required(UopsFile));
+        var listing = readFile(ListingFile) is { } text ? System.Text.Encoding.UTF8.GetString(text) : VtaDisassembler.Listing(instructions);
         return new VtaProgram(info.Codelet, info.Config, instructions, uops, map, listing, info.Summary);
     }
 
