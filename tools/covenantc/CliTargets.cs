@@ -14,5 +14,5 @@ public static class CliTargets
 {
     public static TargetRegistry Registry { get; } = new([new VtaTarget(), new VnniTarget(), new TensorCoreTarget()]);
 
-    public static IReadOnlyList<IArtifactExecutor> Executors { get; } = [new VtaArtifactExecutor(), new VnniArtifactExecutor(), new TensorCoreArtifactExecutor()];
+    public static IReadOnlyList<IArtifactExecutor> Executors { get; } = [new VtaArtifactExecutor(), new VnniArtifactExecutor(new VnniPlanRebuilder()), new TensorCoreArtifactExecutor()];
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Covenant.Codelets;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vnni;
 
 namespace Covenant.Targets.Vnni;
 

@@ -7,6 +7,7 @@ using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Analysis;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vnni;
 
 namespace Covenant.Targets.Vnni;
 

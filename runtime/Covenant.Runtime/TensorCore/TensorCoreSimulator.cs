@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Collections.Immutable;
 using Covenant.Codelets;
 using Covenant.Core.Diagnostics;
-using Covenant.Targets.TensorCore;
 
 namespace Covenant.Runtime.TensorCore;
 

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Covenant.Targets.Vnni;
 
 namespace Covenant.Runtime.Vnni;
 

@@ -4,7 +4,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using Covenant.Targets.Vta;
 using static Covenant.Runtime.Vta.VtaSimulatorDiagnostics;
 
 namespace Covenant.Runtime.Vta;

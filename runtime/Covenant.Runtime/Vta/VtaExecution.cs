@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Covenant.Core.Diagnostics;
-using Covenant.Targets.Vta;
 using static Covenant.Runtime.Vta.VtaSimulatorDiagnostics;
 
 namespace Covenant.Runtime.Vta;

@@ -7,6 +7,7 @@ using Covenant.Codelets.Semantics;
 using Covenant.Codelets.Syntax;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

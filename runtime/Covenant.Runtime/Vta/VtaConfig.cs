@@ -6,7 +6,7 @@ using Covenant.Codelets;
 using Covenant.Codelets.Syntax;
 using Covenant.Core.Diagnostics;
 
-namespace Covenant.Targets.Vta;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>One DRAM transfer edge of the graph (<c>vta.load.inp</c>...): its bandwidth and latency.</summary>
 public sealed record VtaTransfer(string Name, double BytesPerCycle, double LatencyCycles);
