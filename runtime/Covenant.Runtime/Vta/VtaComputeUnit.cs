@@ -56,11 +56,11 @@ internal sealed class VtaComputeUnit
         }
 
         CheckUopRange(gemm);
-        CheckIndexRange(gemm, exec.sim.UopDst, gemm.DstFactorOut, gemm.DstFactorIn, exec.cfg.AccDepth, "dst", "ACC");
+        CheckIndexRange(gemm, exec.Simulator.UopDst, gemm.DstFactorOut, gemm.DstFactorIn, exec.Config.AccDepth, "dst", "ACC");
         if (!gemm.ResetReg)
         {
-            CheckIndexRange(gemm, exec.sim.UopSrc, gemm.SrcFactorOut, gemm.SrcFactorIn, exec.cfg.InpDepth, "src", "INP");
-            CheckIndexRange(gemm, exec.sim.UopWgt, gemm.WgtFactorOut, gemm.WgtFactorIn, exec.cfg.WgtDepth, "wgt", "WGT");
+            CheckIndexRange(gemm, exec.Simulator.UopSrc, gemm.SrcFactorOut, gemm.SrcFactorIn, exec.Config.InpDepth, "src", "INP");
+            CheckIndexRange(gemm, exec.Simulator.UopWgt, gemm.WgtFactorOut, gemm.WgtFactorIn, exec.Config.WgtDepth, "wgt", "WGT");
         }
 
         if (gemm.ResetReg)
@@ -79,8 +79,8 @@ internal sealed class VtaComputeUnit
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ResetLoop(VtaGemm gemm, int seq)
     {
-        var acc = exec.sim.Acc;
-        var dst = exec.sim.UopDst;
+        var acc = exec.Simulator.Acc;
+        var dst = exec.Simulator.UopDst;
         for (var i = 0; i < gemm.IterOut; i++)
         {
             for (var j = 0; j < gemm.IterIn; j++)
@@ -94,7 +94,7 @@ internal sealed class VtaComputeUnit
                         exec.Races.CheckAccWrite(a, seq);
                     }
 
-                    exec.sim.AccWriter[a] = VtaSimulator.WriterReset;
+                    exec.Simulator.AccWriter[a] = VtaSimulator.WriterReset;
                     Array.Clear(acc, a * lanes, lanes);
                 }
             }
@@ -106,20 +106,20 @@ internal sealed class VtaComputeUnit
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void GemmLoop(VtaGemm gemm, int seq)
     {
-        var uopDst = exec.sim.UopDst;
-        var uopSrc = exec.sim.UopSrc;
-        var uopWgt = exec.sim.UopWgt;
-        var writer = exec.sim.AccWriter;
-        ref var accBase = ref MemoryMarshal.GetArrayDataReference(exec.sim.Acc);
-        ref var inpBase = ref MemoryMarshal.GetArrayDataReference(exec.sim.Inp);
-        ref var wgtBase = ref MemoryMarshal.GetArrayDataReference(exec.sim.WgtT);
-        ref var pairBase = ref MemoryMarshal.GetArrayDataReference(exec.sim.WgtPairs);
+        var uopDst = exec.Simulator.UopDst;
+        var uopSrc = exec.Simulator.UopSrc;
+        var uopWgt = exec.Simulator.UopWgt;
+        var writer = exec.Simulator.AccWriter;
+        ref var accBase = ref MemoryMarshal.GetArrayDataReference(exec.Simulator.Acc);
+        ref var inpBase = ref MemoryMarshal.GetArrayDataReference(exec.Simulator.Inp);
+        ref var wgtBase = ref MemoryMarshal.GetArrayDataReference(exec.Simulator.WgtT);
+        ref var pairBase = ref MemoryMarshal.GetArrayDataReference(exec.Simulator.WgtPairs);
         var inpRow = batch * blockIn;
         var wgtRow = blockIn * blockOut;
-        var knownLoads = exec.vc[(3 * C) + L];
-        var knownStores = exec.vc[(3 * C) + S];
-        var (inpWrite, inpRead, wgtWrite, wgtRead) = (exec.sim.InpWriteSeq, exec.sim.InpReadSeq, exec.sim.WgtWriteSeq, exec.sim.WgtReadSeq);
-        var (accWrite, accStoreRead) = (exec.sim.AccWriteSeq, exec.sim.AccStoreReadSeq);
+        var knownLoads = exec.VectorClocks[(3 * C) + L];
+        var knownStores = exec.VectorClocks[(3 * C) + S];
+        var (inpWrite, inpRead, wgtWrite, wgtRead) = (exec.Simulator.InpWriteSeq, exec.Simulator.InpReadSeq, exec.Simulator.WgtWriteSeq, exec.Simulator.WgtReadSeq);
+        var (accWrite, accStoreRead) = (exec.Simulator.AccWriteSeq, exec.Simulator.AccStoreReadSeq);
         int previous1 = -1, previous2 = -1;
         var hazardReported = false;
         for (var i = 0; i < gemm.IterOut; i++)
@@ -299,14 +299,14 @@ internal sealed class VtaComputeUnit
         }
 
         CheckUopRange(alu);
-        CheckIndexRange(alu, exec.sim.UopDst, alu.DstFactorOut, alu.DstFactorIn, exec.cfg.AccDepth, "dst", "ACC");
+        CheckIndexRange(alu, exec.Simulator.UopDst, alu.DstFactorOut, alu.DstFactorIn, exec.Config.AccDepth, "dst", "ACC");
         if (!alu.UseImm)
         {
-            CheckIndexRange(alu, exec.sim.UopSrc, alu.SrcFactorOut, alu.SrcFactorIn, exec.cfg.AccDepth, "src", "ACC");
+            CheckIndexRange(alu, exec.Simulator.UopSrc, alu.SrcFactorOut, alu.SrcFactorIn, exec.Config.AccDepth, "src", "ACC");
         }
 
         AluCounter += uops;
-        var acc = exec.sim.Acc;
+        var acc = exec.Simulator.Acc;
         var op = alu.AluOpcode;
         var imm = alu.Imm;
         int previous1 = -1, previous2 = -1;
@@ -319,8 +319,8 @@ internal sealed class VtaComputeUnit
                 var srcBase = (i * alu.SrcFactorOut) + (j * alu.SrcFactorIn);
                 for (var u = alu.UopBegin; u < alu.UopEnd; u++)
                 {
-                    var d = exec.sim.UopDst[u] + dstBase;
-                    var s = exec.sim.UopSrc[u] + srcBase;
+                    var d = exec.Simulator.UopDst[u] + dstBase;
+                    var s = exec.Simulator.UopSrc[u] + srcBase;
                     if ((d == previous1 || d == previous2) && !hazardReported)
                     {
                         hazardReported = true;
@@ -334,7 +334,7 @@ internal sealed class VtaComputeUnit
                         exec.Races.CheckAccWrite(d, seq);
                     }
 
-                    exec.sim.AccWriter[d] = VtaSimulator.WriterAlu;
+                    exec.Simulator.AccWriter[d] = VtaSimulator.WriterAlu;
                     var dst = acc.AsSpan(d * lanes, lanes);
                     if (alu.UseImm)
                     {
@@ -448,7 +448,7 @@ internal sealed class VtaComputeUnit
             throw exec.Fail(ShiftOutOfRange, $"uop #{u} at i={i}, j={j} shifts lane {lane} by {amount}: shifts of 32 bits or more are undefined");
         }
 
-        exec.Report(NotPortable, exec.hardware, exec.current,
+        exec.Report(NotPortable, exec.Hardware, exec.Current,
             $"uop #{u} at i={i}, j={j} shifts lane {lane} by {amount}, which only the fsim and Chisel treat as a left shift (the Xilinx HLS design shifts right by {amount & 31}); keep SHR amounts in [0, 31]");
     }
 
@@ -456,9 +456,9 @@ internal sealed class VtaComputeUnit
 
     public void CheckUopRange(VtaLoopInstruction loop)
     {
-        if (loop.UopEnd > exec.cfg.UopDepth)
+        if (loop.UopEnd > exec.Config.UopDepth)
         {
-            throw exec.Fail(SramOutOfRange, $"the micro-op range [{loop.UopBegin}, {loop.UopEnd}) reaches beyond the UOP buffer's {exec.cfg.UopDepth} entries");
+            throw exec.Fail(SramOutOfRange, $"the micro-op range [{loop.UopBegin}, {loop.UopEnd}) reaches beyond the UOP buffer's {exec.Config.UopDepth} entries");
         }
     }
 
@@ -481,13 +481,13 @@ internal sealed class VtaComputeUnit
         if (max >= depth)
         {
             throw exec.Fail(SramOutOfRange,
-                $"uop #{argMax} ({VtaDisassembler.Format(exec.sim.Uop(argMax))}) at i={loop.IterOut - 1}, j={loop.IterIn - 1} addresses {buffer} row {max} through its {name} index, but the {buffer} buffer has {depth} rows");
+                $"uop #{argMax} ({VtaDisassembler.Format(exec.Simulator.Uop(argMax))}) at i={loop.IterOut - 1}, j={loop.IterIn - 1} addresses {buffer} row {max} through its {name} index, but the {buffer} buffer has {depth} rows");
         }
     }
 
     public void Hazard(int u, int i, int j, int row, int distance)
     {
-        exec.Report(PipelineHazard, exec.hardware, exec.current,
+        exec.Report(PipelineHazard, exec.Hardware, exec.Current,
             $"uop #{u} at i={i}, j={j} writes ACC row {row}, which the micro-op {distance} before it also wrote; the hardware pipeline reads the old value (no dependence check on ACC). Keep equal dst rows at least 3 micro-ops apart, across loop iterations too (vta-isa.md §6.6)");
     }
 }

@@ -18,14 +18,14 @@ internal sealed class VtaExecution
     internal const int C = (int)VtaModule.Compute;
     internal const int S = (int)VtaModule.Store;
 
-    internal readonly VtaSimulator sim;
-    internal readonly VtaConfig cfg;
+    private readonly VtaSimulator sim;
+    private readonly VtaConfig cfg;
     private readonly VtaSimulatorOptions options;
-    internal readonly IReadOnlyList<VtaInstruction> program;
-    internal readonly VtaDram dram;
+    private readonly IReadOnlyList<VtaInstruction> program;
+    private readonly VtaDram dram;
 
     /// <summary>The severity of hardware-portability findings: errors in strict mode, warnings otherwise.</summary>
-    internal readonly Severity hardware;
+    private readonly Severity hardware;
 
     /// <summary>Stream indices of each module's instructions, in order.</summary>
     private readonly int[][] queues = [[], [], []];
@@ -35,7 +35,7 @@ internal sealed class VtaExecution
     private readonly long[] stall = new long[3];
 
     /// <summary>Vector clocks: vc[3·m + k] = how many of module k's instructions are known (through tokens) to have completed before module m's current point.</summary>
-    internal readonly int[] vc = new int[9];
+    private readonly int[] vc = new int[9];
     private readonly Queue<Token>[] tokens = [new(), new(), new(), new()];
 
     /// <summary>popPrefix[q][n] = pops of queue q among the consumer's first n instructions.</summary>
@@ -56,12 +56,27 @@ internal sealed class VtaExecution
     private bool finishExecuted;
 
     /// <summary>The stream index of the instruction being executed (for messages).</summary>
-    internal int current = -1;
+    private int current = -1;
     private int raceReportedFor = -1;
+
+    internal VtaSimulator Simulator => sim;
 
     internal VtaConfig Config => cfg;
 
     internal VtaSimulatorOptions Options => options;
+
+    internal IReadOnlyList<VtaInstruction> Program => program;
+
+    internal VtaDram Dram => dram;
+
+    /// <summary>The severity of hardware-portability findings.</summary>
+    internal Severity Hardware => hardware;
+
+    /// <summary>The vector clocks (see <see cref="vc"/>), which the race checks read.</summary>
+    internal int[] VectorClocks => vc;
+
+    /// <summary>The stream index of the instruction being executed.</summary>
+    internal int Current => current;
 
     /// <summary>What LOAD and STORE do.</summary>
     internal VtaLoadStoreUnit LoadStore { get; }

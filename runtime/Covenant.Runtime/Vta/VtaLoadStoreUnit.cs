@@ -40,8 +40,8 @@ internal sealed class VtaLoadStoreUnit
     public void ExecuteLoad(VtaLoad load, int m, int seq)
     {
         var type = load.MemoryType;
-        var e = exec.cfg.ElementBytes(type);
-        var depth = exec.cfg.Depth(type);
+        var e = exec.Config.ElementBytes(type);
+        var depth = exec.Config.Depth(type);
         long xt = load.XPad0 + load.XSize + load.XPad1;
         long yt = load.YPad0 + load.YSize + load.YPad1;
         var rows = xt * yt;
@@ -55,15 +55,15 @@ internal sealed class VtaLoadStoreUnit
         var pitch = (long)load.XStride * e;
         var rowBytes = (long)load.XSize * e;
         var last = first + ((load.YSize - 1) * pitch) + rowBytes;
-        if (first < exec.dram.PhysicalBase || last > exec.dram.End)
+        if (first < exec.Dram.PhysicalBase || last > exec.Dram.End)
         {
             throw exec.Fail(DramOutOfRange,
-                $"reads DRAM bytes [0x{first:x}, 0x{last:x}) ({load.YSize} rows of {load.XSize} {e}-byte elements, pitch {pitch} bytes), outside the DRAM image [0x{exec.dram.PhysicalBase:x}, 0x{exec.dram.End:x})");
+                $"reads DRAM bytes [0x{first:x}, 0x{last:x}) ({load.YSize} rows of {load.XSize} {e}-byte elements, pitch {pitch} bytes), outside the DRAM image [0x{exec.Dram.PhysicalBase:x}, 0x{exec.Dram.End:x})");
         }
 
         LoadBytes[(int)type] += rowBytes * load.YSize;
         Padded += rows - ((long)load.XSize * load.YSize);
-        var offset = first - exec.dram.PhysicalBase;
+        var offset = first - exec.Dram.PhysicalBase;
         if (exec.Races.TracksDram)
         {
             for (var y = 0; y < load.YSize; y++)
@@ -72,7 +72,7 @@ internal sealed class VtaLoadStoreUnit
             }
         }
 
-        var source = exec.dram.Array;
+        var source = exec.Dram.Array;
         var row = load.SramBase;
         for (var yy = 0; yy < yt; yy++)
         {
@@ -103,7 +103,7 @@ internal sealed class VtaLoadStoreUnit
         {
             case VtaMemoryType.Inp:
             {
-                var target = exec.sim.Inp.AsSpan(row * batch * blockIn, batch * blockIn);
+                var target = exec.Simulator.Inp.AsSpan(row * batch * blockIn, batch * blockIn);
                 if (zero)
                 {
                     target.Clear();
@@ -119,9 +119,9 @@ internal sealed class VtaLoadStoreUnit
             case VtaMemoryType.Wgt:
             {
                 var size = blockOut * blockIn;
-                var target = exec.sim.Wgt.AsSpan(row * size, size);
-                var transposed = exec.sim.WgtT.AsSpan(row * size, size);
-                var pairs = exec.sim.WgtPairs.AsSpan(row * size, size);
+                var target = exec.Simulator.Wgt.AsSpan(row * size, size);
+                var transposed = exec.Simulator.WgtT.AsSpan(row * size, size);
+                var pairs = exec.Simulator.WgtPairs.AsSpan(row * size, size);
                 if (zero)
                 {
                     target.Clear();
@@ -144,30 +144,30 @@ internal sealed class VtaLoadStoreUnit
             }
 
             case VtaMemoryType.Uop:
-                exec.sim.SetUop(row, zero ? 0u : BinaryPrimitives.ReadUInt32LittleEndian(data));
+                exec.Simulator.SetUop(row, zero ? 0u : BinaryPrimitives.ReadUInt32LittleEndian(data));
                 break;
 
             case VtaMemoryType.Acc:
             {
-                var target = exec.sim.Acc.AsSpan(row * lanes, lanes);
+                var target = exec.Simulator.Acc.AsSpan(row * lanes, lanes);
                 for (var l = 0; l < lanes; l++)
                 {
                     target[l] = zero ? 0 : BinaryPrimitives.ReadInt32LittleEndian(data[(4 * l)..]);
                 }
 
-                exec.sim.AccWriter[row] = VtaSimulator.WriterLoad;
+                exec.Simulator.AccWriter[row] = VtaSimulator.WriterLoad;
                 break;
             }
 
             default: // ACC_8BIT: one sign-extended int8 per lane
             {
-                var target = exec.sim.Acc.AsSpan(row * lanes, lanes);
+                var target = exec.Simulator.Acc.AsSpan(row * lanes, lanes);
                 for (var l = 0; l < lanes; l++)
                 {
                     target[l] = zero ? 0 : unchecked((sbyte)data[l]);
                 }
 
-                exec.sim.AccWriter[row] = VtaSimulator.WriterLoad;
+                exec.Simulator.AccWriter[row] = VtaSimulator.WriterLoad;
                 break;
             }
         }
@@ -177,26 +177,26 @@ internal sealed class VtaLoadStoreUnit
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ExecuteStore(VtaStore store, int seq)
     {
-        var e = exec.cfg.OutElementBytes;
+        var e = exec.Config.OutElementBytes;
         var rows = (long)store.XSize * store.YSize;
-        if (store.SramBase + rows > exec.cfg.OutDepth)
+        if (store.SramBase + rows > exec.Config.OutDepth)
         {
             throw exec.Fail(SramOutOfRange,
-                $"reads OUT rows [{store.SramBase}, {store.SramBase + rows}), but the OUT buffer has {exec.cfg.OutDepth} rows");
+                $"reads OUT rows [{store.SramBase}, {store.SramBase + rows}), but the OUT buffer has {exec.Config.OutDepth} rows");
         }
 
         var first = store.DramBase * e;
         var pitch = (long)store.XStride * e;
         var rowBytes = (long)store.XSize * e;
         var last = first + ((store.YSize - 1) * pitch) + rowBytes;
-        if (first < exec.dram.PhysicalBase || last > exec.dram.End)
+        if (first < exec.Dram.PhysicalBase || last > exec.Dram.End)
         {
             throw exec.Fail(DramOutOfRange,
-                $"writes DRAM bytes [0x{first:x}, 0x{last:x}) ({store.YSize} rows of {store.XSize} {e}-byte elements, pitch {pitch} bytes), outside the DRAM image [0x{exec.dram.PhysicalBase:x}, 0x{exec.dram.End:x})");
+                $"writes DRAM bytes [0x{first:x}, 0x{last:x}) ({store.YSize} rows of {store.XSize} {e}-byte elements, pitch {pitch} bytes), outside the DRAM image [0x{exec.Dram.PhysicalBase:x}, 0x{exec.Dram.End:x})");
         }
 
         OutBytes += rows * e;
-        var offset = first - exec.dram.PhysicalBase;
+        var offset = first - exec.Dram.PhysicalBase;
         if (exec.Races.TracksDram)
         {
             for (var y = 0; y < store.YSize; y++)
@@ -205,8 +205,8 @@ internal sealed class VtaLoadStoreUnit
             }
         }
 
-        var target = exec.dram.Array;
-        var acc = exec.sim.Acc;
+        var target = exec.Dram.Array;
+        var acc = exec.Simulator.Acc;
         var stale = 0;
         var firstStale = -1;
         for (var y = 0; y < store.YSize; y++)
@@ -214,7 +214,7 @@ internal sealed class VtaLoadStoreUnit
             for (var x = 0; x < store.XSize; x++)
             {
                 var row = store.SramBase + (y * store.XSize) + x;
-                var writer = exec.sim.AccWriter[row];
+                var writer = exec.Simulator.AccWriter[row];
                 if (writer is not (VtaSimulator.WriterGemm or VtaSimulator.WriterAlu))
                 {
                     stale++;
@@ -223,14 +223,14 @@ internal sealed class VtaLoadStoreUnit
 
                 if (checkRaces)
                 {
-                    var writtenBy = exec.sim.AccWriteSeq[row];
-                    if (writtenBy > exec.vc[(3 * S) + C])
+                    var writtenBy = exec.Simulator.AccWriteSeq[row];
+                    if (writtenBy > exec.VectorClocks[(3 * S) + C])
                     {
                         var writerIndex = exec.IndexOf(C, writtenBy);
                         exec.Race($"stores ACC row {row}, which #{writerIndex} ({exec.Listing(writerIndex)}) writes, but no token orders that write before this store (a missing compute→store 'results ready' token, g2s)");
                     }
 
-                    exec.sim.AccStoreReadSeq[row] = seq;
+                    exec.Simulator.AccStoreReadSeq[row] = seq;
                 }
 
                 var o = (int)(offset + (y * pitch) + ((long)x * e));
@@ -245,13 +245,13 @@ internal sealed class VtaLoadStoreUnit
 
         if (stale > 0)
         {
-            var what = exec.sim.AccWriter[firstStale] switch
+            var what = exec.Simulator.AccWriter[firstStale] switch
             {
                 VtaSimulator.WriterReset => "a reset GEMM",
                 VtaSimulator.WriterLoad => "a LOAD ACC",
                 _ => "nothing in this run",
             };
-            exec.Report(StaleOutRow, exec.hardware, exec.current,
+            exec.Report(StaleOutRow, exec.Hardware, exec.Current,
                 $"{stale} of the {rows} stored rows were not last written by a non-reset GEMM or an ALU op (first: ACC row {firstStale}, last written by {what}); on hardware STORE reads the OUT buffer, which only GEMM and ALU write, so it would store stale data (vta-isa.md §6.1)");
         }
     }

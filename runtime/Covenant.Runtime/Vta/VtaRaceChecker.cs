@@ -31,16 +31,16 @@ internal sealed class VtaRaceChecker(VtaExecution exec)
     public void EnableDramTracking()
     {
         long low = long.MaxValue, high = long.MinValue;
-        foreach (var store in exec.program.OfType<VtaStore>().Where(s => !s.IsNop && s.YSize > 0))
+        foreach (var store in exec.Program.OfType<VtaStore>().Where(s => !s.IsNop && s.YSize > 0))
         {
-            var e = exec.cfg.OutElementBytes;
-            var first = (store.DramBase * e) - exec.dram.PhysicalBase;
+            var e = exec.Config.OutElementBytes;
+            var first = (store.DramBase * e) - exec.Dram.PhysicalBase;
             low = Math.Min(low, first);
             high = Math.Max(high, first + ((store.YSize - 1L) * store.XStride * e) + ((long)store.XSize * e));
         }
 
         low = Math.Max(low, 0);
-        high = Math.Min(high, exec.dram.Length);
+        high = Math.Min(high, exec.Dram.Length);
         if (high <= low)
         {
             return;
@@ -71,12 +71,12 @@ internal sealed class VtaRaceChecker(VtaExecution exec)
         switch (type)
         {
             case VtaMemoryType.Inp:
-                CheckLoadOverwrite(exec.sim.InpReadSeq[row], "INP", row);
-                exec.sim.InpWriteSeq[row] = seq;
+                CheckLoadOverwrite(exec.Simulator.InpReadSeq[row], "INP", row);
+                exec.Simulator.InpWriteSeq[row] = seq;
                 break;
             case VtaMemoryType.Wgt:
-                CheckLoadOverwrite(exec.sim.WgtReadSeq[row], "WGT", row);
-                exec.sim.WgtWriteSeq[row] = seq;
+                CheckLoadOverwrite(exec.Simulator.WgtReadSeq[row], "WGT", row);
+                exec.Simulator.WgtWriteSeq[row] = seq;
                 break;
             case VtaMemoryType.Acc:
             case VtaMemoryType.Acc8Bit:
@@ -87,7 +87,7 @@ internal sealed class VtaRaceChecker(VtaExecution exec)
 
     public void CheckLoadOverwrite(int readBy, string buffer, int row)
     {
-        if (readBy > exec.vc[(3 * L) + C])
+        if (readBy > exec.VectorClocks[(3 * L) + C])
         {
             var reader = exec.IndexOf(C, readBy);
             exec.Race($"overwrites {buffer} row {row}, which #{reader} ({exec.Listing(reader)}) reads, but no token orders that read before this load (a missing compute→load 'buffer free' token, g2l)");
@@ -98,13 +98,13 @@ internal sealed class VtaRaceChecker(VtaExecution exec)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void CheckAccWrite(int row, int seq)
     {
-        var readBy = exec.sim.AccStoreReadSeq[row];
-        if (readBy > exec.vc[(3 * C) + S])
+        var readBy = exec.Simulator.AccStoreReadSeq[row];
+        if (readBy > exec.VectorClocks[(3 * C) + S])
         {
             AccWriteRace(row, readBy);
         }
 
-        exec.sim.AccWriteSeq[row] = seq;
+        exec.Simulator.AccWriteSeq[row] = seq;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -116,7 +116,7 @@ internal sealed class VtaRaceChecker(VtaExecution exec)
 
     public void TrackDramRead(int m, int seq, long offset, long length)
     {
-        var known = exec.vc[(3 * m) + S];
+        var known = exec.VectorClocks[(3 * m) + S];
         var reads = m == L ? dramLoadRead! : dramComputeRead!;
         var (firstChunk, lastChunk) = Chunks(offset, length);
         for (var chunk = firstChunk; chunk <= lastChunk; chunk++)
@@ -125,7 +125,7 @@ internal sealed class VtaRaceChecker(VtaExecution exec)
             if (writtenBy > known)
             {
                 var writer = exec.IndexOf(S, writtenBy);
-                exec.Race($"reads DRAM bytes near 0x{exec.dram.PhysicalBase + ((chunk + dramWindow) << DramChunkShift):x}, which #{writer} ({exec.Listing(writer)}) stores, but no token orders that store before this load");
+                exec.Race($"reads DRAM bytes near 0x{exec.Dram.PhysicalBase + ((chunk + dramWindow) << DramChunkShift):x}, which #{writer} ({exec.Listing(writer)}) stores, but no token orders that store before this load");
             }
 
             reads[chunk] = seq;
@@ -134,8 +134,8 @@ internal sealed class VtaRaceChecker(VtaExecution exec)
 
     public void TrackDramWrite(int seq, long offset, long length)
     {
-        var knownLoad = exec.vc[(3 * S) + L];
-        var knownCompute = exec.vc[(3 * S) + C];
+        var knownLoad = exec.VectorClocks[(3 * S) + L];
+        var knownCompute = exec.VectorClocks[(3 * S) + C];
         var (firstChunk, lastChunk) = Chunks(offset, length);
         for (var chunk = firstChunk; chunk <= lastChunk; chunk++)
         {
@@ -145,7 +145,7 @@ internal sealed class VtaRaceChecker(VtaExecution exec)
             if (module >= 0)
             {
                 var reader = exec.IndexOf(module, readBy);
-                exec.Race($"overwrites DRAM bytes near 0x{exec.dram.PhysicalBase + ((chunk + dramWindow) << DramChunkShift):x}, which #{reader} ({exec.Listing(reader)}) reads, but no token orders that read before this store");
+                exec.Race($"overwrites DRAM bytes near 0x{exec.Dram.PhysicalBase + ((chunk + dramWindow) << DramChunkShift):x}, which #{reader} ({exec.Listing(reader)}) reads, but no token orders that read before this store");
             }
 
             dramStore![chunk] = seq;
@@ -155,7 +155,7 @@ internal sealed class VtaRaceChecker(VtaExecution exec)
     [MethodImpl(MethodImplOptions.NoInlining)]
     public void GemmReadRace(int x, int w, int knownLoads)
     {
-        var (buffer, row, writtenBy) = exec.sim.InpWriteSeq[x] > knownLoads ? ("INP", x, exec.sim.InpWriteSeq[x]) : ("WGT", w, exec.sim.WgtWriteSeq[w]);
+        var (buffer, row, writtenBy) = exec.Simulator.InpWriteSeq[x] > knownLoads ? ("INP", x, exec.Simulator.InpWriteSeq[x]) : ("WGT", w, exec.Simulator.WgtWriteSeq[w]);
         var writer = exec.IndexOf(L, writtenBy);
         exec.Race($"reads {buffer} row {row}, which #{writer} ({exec.Listing(writer)}) loads, but no token orders that load before this GEMM (a missing load→compute 'data ready' token, l2g)");
     }
