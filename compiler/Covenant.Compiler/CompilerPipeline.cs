@@ -7,8 +7,8 @@ using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Artifacts;
 using Covenant.Targets;
-using Covenant.Targets.Artifacts;
 
 namespace Covenant.Compiler;
 

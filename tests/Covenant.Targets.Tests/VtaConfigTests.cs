@@ -1,4 +1,5 @@
 using Covenant.Core.Diagnostics;
+using Covenant.Runtime.Vta;
 using Covenant.Targets.Vta;
 using Covenant.Testing;
 using static Covenant.Targets.Tests.VtaTestSupport;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using Covenant.Runtime.Vta;
 using Covenant.Targets.Vta;
 using static Covenant.Targets.Tests.VtaTestSupport;
 

@@ -254,7 +254,7 @@ public static class BenchProgram
 
         var plan = planned.Value;
         log.WriteLine($"bench: {layer.Suite}/{layer.Name} ({layer.Codelet} {layer.BindingsText}): MR {plan.MR} NR {plan.NR} MC {plan.MC} NC {plan.NC} KC {plan.KC}, {plan.Threads} threads split by {plan.Split}, A' {plan.AMode}");
-        using var kernel = VnniKernel.Create(plan, new VnniKernelOptions { BuildDirectory = Path.Combine(buildDirectory, "kernels") });
+        using var kernel = VnniKernel.Create(plan.ToKernelSource(), new VnniKernelOptions { BuildDirectory = Path.Combine(buildDirectory, "kernels") });
         var inputs = RandomTensors.Inputs(instance, options.Seed);
         kernel.Load(inputs);
         var checks = new List<string>();

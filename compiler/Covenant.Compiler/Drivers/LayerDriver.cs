@@ -5,7 +5,7 @@ using Covenant.Core.Diagnostics;
 using Covenant.Mapping;
 using Covenant.Runtime.Execution;
 using Covenant.Targets;
-using Covenant.Targets.Artifacts;
+using Covenant.Runtime.Artifacts;
 
 namespace Covenant.Compiler;
 

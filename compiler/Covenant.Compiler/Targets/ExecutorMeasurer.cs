@@ -4,7 +4,7 @@ using Covenant.Mapping.Search;
 using Covenant.Runtime;
 using Covenant.Runtime.Execution;
 using Covenant.Targets;
-using Covenant.Targets.Artifacts;
+using Covenant.Runtime.Artifacts;
 
 namespace Covenant.Compiler;
 

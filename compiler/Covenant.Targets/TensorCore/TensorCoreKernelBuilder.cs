@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Covenant.Codelets;
-using static Covenant.Targets.TensorCore.TensorCoreExpr;
+using Covenant.Runtime.TensorCore;
+using static Covenant.Runtime.TensorCore.TensorCoreExpr;
 
 namespace Covenant.Targets.TensorCore;
 

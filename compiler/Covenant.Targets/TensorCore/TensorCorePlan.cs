@@ -8,6 +8,7 @@ using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Analysis;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.TensorCore;
 
 namespace Covenant.Targets.TensorCore;
 

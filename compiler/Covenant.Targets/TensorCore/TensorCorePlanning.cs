@@ -6,6 +6,7 @@ using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Core.Numerics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.TensorCore;
 
 namespace Covenant.Targets.TensorCore;
 

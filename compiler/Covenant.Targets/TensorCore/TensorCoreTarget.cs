@@ -3,6 +3,7 @@ using System.Globalization;
 using Covenant.Acg;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.TensorCore;
 
 namespace Covenant.Targets.TensorCore;
 
@@ -15,8 +16,8 @@ namespace Covenant.Targets.TensorCore;
 /// </summary>
 public sealed class TensorCoreTarget(TensorCorePlanOptions? options = null) : ITarget
 {
-    public const string KernelFile = "tensorcore_kernel.cu";
-    public const string ProgramFile = "tensorcore_program.json";
+    public const string KernelFile = TensorCoreArtifactFiles.KernelFile;
+    public const string ProgramFile = TensorCoreArtifactFiles.ProgramFile;
 
     public string Name => KnownTargets.TensorCore;
 

@@ -1,5 +1,6 @@
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.TensorCore;
 
 namespace Covenant.Targets.TensorCore;
 

@@ -3,23 +3,12 @@ using Covenant.Core.Diagnostics;
 namespace Covenant.Targets.Vnni;
 
 /// <summary>
-/// Diagnostics of the VNNI target (COV52xx). COV520x: the architecture graph does not describe a VNNI machine;
-/// COV521x: the codelet cannot be planned as a VNNI kernel. Ids are stable; never renumber, retire instead.
+/// Diagnostics of the VNNI target (COV52xx). COV521x: the codelet cannot be planned as a VNNI kernel. COV520x (the
+/// architecture graph does not describe a VNNI machine) are <c>Covenant.Runtime.Vnni.VnniIsaDiagnostics</c>, where the
+/// ISA is read. Ids are stable; never renumber, retire instead.
 /// </summary>
 public static class VnniDiagnostics
 {
-    /// <summary>The graph's <c>target:</c> is not <c>vnni</c>.</summary>
-    public static readonly DiagnosticDescriptor NotVnniTarget = new("COV5201", "not a VNNI architecture");
-
-    /// <summary>No capability <c>c[j] += a[k] * b[j, k]</c> with u8 a, i8 b, i32 c and k = 4.</summary>
-    public static readonly DiagnosticDescriptor NoDotProduct = new("COV5202", "no vpdpbusd capability");
-
-    /// <summary>The register file, L1 or L2 the plan needs is missing or has no usable capacity.</summary>
-    public static readonly DiagnosticDescriptor MissingStorage = new("COV5203", "missing VNNI storage level");
-
-    /// <summary>The lane count is neither 16 (zmm) nor 8 (ymm).</summary>
-    public static readonly DiagnosticDescriptor UnsupportedWidth = new("COV5204", "unsupported vector width");
-
     /// <summary>The codelet has no accumulation the kernel can run.</summary>
     public static readonly DiagnosticDescriptor NoAccumulation = new("COV5210", "no multiply-accumulate nest");
 

@@ -1,4 +1,5 @@
 using Covenant.Targets.Vnni.Kernel;
+using Covenant.Runtime.Vnni;
 
 namespace Covenant.Targets.Vnni;
 

@@ -8,6 +8,7 @@ using Covenant.Core.Diagnostics;
 using Covenant.Core.Numerics;
 using Covenant.Mapping.Analysis;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vnni;
 
 namespace Covenant.Targets.Vnni;
 

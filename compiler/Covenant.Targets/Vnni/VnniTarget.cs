@@ -5,6 +5,7 @@ using System.Text.Json.Serialization;
 using Covenant.Acg;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vnni;
 
 namespace Covenant.Targets.Vnni;
 
@@ -17,8 +18,8 @@ namespace Covenant.Targets.Vnni;
 /// </summary>
 public sealed class VnniTarget : ITarget
 {
-    public const string KernelFile = "vnni_kernel.c";
-    public const string PlanFile = "vnni_plan.json";
+    public const string KernelFile = VnniArtifactFiles.KernelFile;
+    public const string PlanFile = VnniArtifactFiles.PlanFile;
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -1,6 +1,7 @@
 using Covenant.Codelets;
 using Covenant.Core.Numerics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta;
 

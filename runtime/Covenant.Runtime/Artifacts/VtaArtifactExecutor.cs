@@ -4,7 +4,6 @@ using Covenant.Codelets;
 using Covenant.Core.Diagnostics;
 using Covenant.Runtime.Execution;
 using Covenant.Runtime.Vta;
-using Covenant.Targets.Vta.Lowering;
 
 namespace Covenant.Runtime.Artifacts;
 

@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.Collections.Immutable;
 using Covenant.Codelets;
 using Covenant.Runtime.Vta;
-using Covenant.Targets.Vta;
-using Covenant.Targets.Vta.Lowering;
 
 namespace Covenant.Runtime.Artifacts;
 

@@ -5,7 +5,6 @@ using System.Text;
 using Covenant.Codelets.Semantics;
 using Covenant.Runtime.Reference;
 using Covenant.Runtime.Vta;
-using Covenant.Targets.Vta.Lowering;
 
 namespace Covenant.Runtime.Artifacts;
 

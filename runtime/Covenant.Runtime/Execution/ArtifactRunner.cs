@@ -5,7 +5,7 @@ using Covenant.Acg.Model;
 using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Runtime.Reference;
-using Covenant.Targets.Artifacts;
+using Covenant.Runtime.Artifacts;
 
 namespace Covenant.Runtime.Execution;
 

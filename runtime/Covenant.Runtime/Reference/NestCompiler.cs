@@ -4,6 +4,7 @@ using System.Reflection;
 using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
 using Covenant.Codelets.Syntax;
+using static Covenant.Runtime.Reference.ScalarExpressions;
 
 namespace Covenant.Runtime.Reference;
 
@@ -42,18 +43,6 @@ internal sealed record CompiledNest(NestKernel Kernel, int RangeExtent, long Ite
 /// </summary>
 internal sealed class NestCompiler
 {
-    private static readonly MethodInfo RoundToF16 = Method(nameof(ScalarSemantics.RoundToF16), typeof(float));
-    private static readonly MethodInfo FloatToI32 = Method(nameof(ScalarSemantics.FloatToI32), typeof(float));
-    private static readonly MethodInfo FloatToI8 = Method(nameof(ScalarSemantics.FloatToI8), typeof(float));
-    private static readonly MethodInfo FloatToU8 = Method(nameof(ScalarSemantics.FloatToU8), typeof(float));
-    private static readonly MethodInfo IntFloorDivide = Method(nameof(ScalarSemantics.FloorDivide), typeof(int), typeof(int));
-    private static readonly MethodInfo IntFloorModulo = Method(nameof(ScalarSemantics.FloorModulo), typeof(int), typeof(int));
-    private static readonly MethodInfo FloatFloorDivide = Method(nameof(ScalarSemantics.FloorDivide), typeof(float), typeof(float));
-    private static readonly MethodInfo FloatFloorModulo = Method(nameof(ScalarSemantics.FloorModulo), typeof(float), typeof(float));
-    private static readonly MethodInfo IntMax = typeof(Math).GetMethod(nameof(Math.Max), [typeof(int), typeof(int)])!;
-    private static readonly MethodInfo IntMin = typeof(Math).GetMethod(nameof(Math.Min), [typeof(int), typeof(int)])!;
-    private static readonly MethodInfo FloatMax = typeof(MathF).GetMethod(nameof(MathF.Max), [typeof(float), typeof(float)])!;
-    private static readonly MethodInfo FloatMin = typeof(MathF).GetMethod(nameof(MathF.Min), [typeof(float), typeof(float)])!;
 
     private readonly CodeletInstance instance;
     private readonly LoopNestInstance nest;
@@ -78,7 +67,7 @@ internal sealed class NestCompiler
     private readonly Dictionary<string, TrackedValue> trackedValues = new(StringComparer.Ordinal);
     private readonly List<TrackedValue> trackedInOrder = [];
     private readonly Dictionary<AccessInstance, AccessPlan> plans = new(ReferenceEqualityComparer.Instance);
-    private Promotion? promotion;
+    private RegisterPromotion? promotion;
 
     private NestCompiler(CodeletInstance instance, LoopNestInstance nest)
     {
@@ -256,11 +245,11 @@ internal sealed class NestCompiler
         var plan = new AccessPlan(tensor, ArrayOf(access.Tensor), Track(flatBase, flatCoefficients));
         if (alwaysOutside)
         {
-            plan.Validity = Validity.Never;
+            plan.AccessValidity = AccessValidity.Never;
         }
         else if (checkedDims.Count > 0)
         {
-            plan.Validity = Validity.Checked;
+            plan.AccessValidity = AccessValidity.Checked;
             plan.CheckedDims = checkedDims;
             plan.CheckLevel = checkedDims.Max(dim => DeepestLevel(dim.Index.Coefficients));
             plan.IsValid = Expression.Variable(typeof(bool), $"{tensor.Name}_inside");
@@ -272,7 +261,7 @@ internal sealed class NestCompiler
 
     /// <summary>The reduction register: the single statement's target, kept in a local across the loops it
     /// does not depend on. Not used where any other access could see the element in between.</summary>
-    private Promotion? FindPromotion()
+    private RegisterPromotion? FindPromotion()
     {
         if (nest.Statements.Length != 1 || depth == 0)
         {
@@ -281,8 +270,8 @@ internal sealed class NestCompiler
 
         var statement = nest.Statements[0];
         var target = plans[statement.Target];
-        var level = Math.Max(DeepestLevel(target.Offset.Coefficients), target.Validity == Validity.Checked ? target.CheckLevel : -1);
-        if (level >= depth - 1 || target.Validity == Validity.Never ||
+        var level = Math.Max(DeepestLevel(target.Offset.Coefficients), target.AccessValidity == AccessValidity.Checked ? target.CheckLevel : -1);
+        if (level >= depth - 1 || target.AccessValidity == AccessValidity.Never ||
             Loads(statement.Value).Any(load => load.Access.Tensor == statement.Target.Tensor))
         {
             return null;
@@ -290,7 +279,7 @@ internal sealed class NestCompiler
 
         var register = Expression.Variable(StorageType(target.Tensor.ElementType), $"{target.Tensor.Name}_register");
         locals.Add(register);
-        return new Promotion(level, target, register);
+        return new RegisterPromotion(level, target, register);
     }
 
     /// <summary>
@@ -308,8 +297,8 @@ internal sealed class NestCompiler
             .Distinct();
         foreach (var plan in reads)
         {
-            var level = Math.Max(DeepestLevel(plan.Offset.Coefficients), plan.Validity == Validity.Checked ? plan.CheckLevel : -1);
-            if (level < depth - 1 && plan.Validity != Validity.Never)
+            var level = Math.Max(DeepestLevel(plan.Offset.Coefficients), plan.AccessValidity == AccessValidity.Checked ? plan.CheckLevel : -1);
+            if (level < depth - 1 && plan.AccessValidity != AccessValidity.Never)
             {
                 plan.Hoisted = Expression.Variable(StorageType(plan.Tensor.ElementType), $"{plan.Tensor.Name}_value");
                 plan.HoistLevel = level;
@@ -364,7 +353,7 @@ internal sealed class NestCompiler
     private List<Expression> BodyAt(int level)
     {
         var body = new List<Expression>();
-        foreach (var plan in plans.Values.Where(p => p.Validity == Validity.Checked && p.CheckLevel == level).Distinct())
+        foreach (var plan in plans.Values.Where(p => p.AccessValidity == AccessValidity.Checked && p.CheckLevel == level).Distinct())
         {
             body.Add(Expression.Assign(plan.IsValid!, InsideCheck(plan)));
         }
@@ -383,7 +372,7 @@ internal sealed class NestCompiler
                 Expression.Assign(p.Register, element),
                 inner,
                 Expression.Assign(Expression.ArrayAccess(p.Target.Array, p.Target.Offset.Current), p.Register));
-            body.Add(p.Target.Validity == Validity.Checked ? Expression.IfThen(p.Target.IsValid!, reduction) : reduction);
+            body.Add(p.Target.AccessValidity == AccessValidity.Checked ? Expression.IfThen(p.Target.IsValid!, reduction) : reduction);
         }
         else
         {
@@ -439,7 +428,7 @@ internal sealed class NestCompiler
     private Expression EmitStatement(StatementInstance statement)
     {
         var target = plans[statement.Target];
-        if (target.Validity == Validity.Never)
+        if (target.AccessValidity == AccessValidity.Never)
         {
             return Expression.Empty(); // a cropped write that always falls outside
         }
@@ -455,7 +444,7 @@ internal sealed class NestCompiler
         var element = Expression.ArrayAccess(target.Array, target.Offset.Current);
         var result = statement.Kind == AssignKind.Accumulate ? Add(element, value) : value;
         Expression store = Expression.Assign(Expression.ArrayAccess(target.Array, target.Offset.Current), Convert(result, elementType));
-        return target.Validity == Validity.Checked ? Expression.IfThen(target.IsValid!, store) : store;
+        return target.AccessValidity == AccessValidity.Checked ? Expression.IfThen(target.IsValid!, store) : store;
     }
 
     private Expression InsideCheck(AccessPlan plan)
@@ -514,88 +503,25 @@ internal sealed class NestCompiler
     private static Expression Load(AccessPlan plan)
     {
         var zero = Zero(plan.Tensor.ElementType);
-        return plan.Validity switch
+        return plan.AccessValidity switch
         {
-            Validity.Never => zero,
-            Validity.Checked => Expression.Condition(plan.IsValid!, Expression.ArrayAccess(plan.Array, plan.Offset.Current), zero),
+            AccessValidity.Never => zero,
+            AccessValidity.Checked => Expression.Condition(plan.IsValid!, Expression.ArrayAccess(plan.Array, plan.Offset.Current), zero),
             _ => Expression.ArrayAccess(plan.Array, plan.Offset.Current),
         };
     }
 
     private Expression Binary(BinaryValue binary)
     {
-        var type = StorageType(binary.Type);
-        var left = As(Value(binary.Left), type);
-        var right = As(Value(binary.Right), type);
-        var isInteger = type == typeof(int);
-        return binary.Op switch
-        {
-            // Expression.Add/Subtract/Multiply are unchecked: i32 wraps, as the semantics ask.
-            BinaryOp.Add => Expression.Add(left, right),
-            BinaryOp.Subtract => Expression.Subtract(left, right),
-            BinaryOp.Multiply => Expression.Multiply(left, right),
-            BinaryOp.Divide => Expression.Call(isInteger ? IntFloorDivide : FloatFloorDivide, left, right),
-            BinaryOp.Modulo => Expression.Call(isInteger ? IntFloorModulo : FloatFloorModulo, left, right),
-            BinaryOp.ShiftLeft when isInteger => Expression.LeftShift(left, Expression.And(right, Expression.Constant(31))),
-            BinaryOp.ShiftRight when isInteger => Expression.RightShift(left, Expression.And(right, Expression.Constant(31))),
-            _ => throw new NotSupportedException($"{binary.Op} is not defined on {binary.Type.Name()} values"),
-        };
+        var type = ScalarExpressions.StorageType(binary.Type);
+        return ScalarExpressions.Binary(binary.Op, binary.Type, As(Value(binary.Left), type), As(Value(binary.Right), type));
     }
 
     private Expression Call(CallValue call)
     {
-        var type = StorageType(call.Type);
-        var args = call.Arguments.Select(argument => As(Value(argument), type)).ToArray();
-        var (max, min) = type == typeof(int) ? (IntMax, IntMin) : (FloatMax, FloatMin);
-        return (call.Function, args.Length) switch
-        {
-            (BuiltinFunction.Max, 2) => Expression.Call(max, args[0], args[1]),
-            (BuiltinFunction.Min, 2) => Expression.Call(min, args[0], args[1]),
-            (BuiltinFunction.Clip, 3) => Expression.Call(min, Expression.Call(max, args[0], args[1]), args[2]),
-            (BuiltinFunction.Relu, 1) => Expression.Call(max, args[0], Zero(call.Type)),
-            _ => throw new NotSupportedException($"{call.Function} does not take {args.Length} arguments"),
-        };
+        var type = ScalarExpressions.StorageType(call.Type);
+        return ScalarExpressions.Call(call.Function, call.Type, [.. call.Arguments.Select(argument => As(Value(argument), type))]);
     }
-
-    /// <summary>The value converted to an element type: what a cast and a store do.</summary>
-    private static Expression Convert(Expression value, ElementType target)
-    {
-        var isInteger = value.Type == typeof(int);
-        return target switch
-        {
-            ElementType.I8 => isInteger
-                ? Expression.Convert(Expression.Convert(value, typeof(sbyte)), typeof(int)) // keeps the low 8 bits
-                : Expression.Call(FloatToI8, value),
-            ElementType.U8 => isInteger ? Expression.And(value, Expression.Constant(0xFF)) : Expression.Call(FloatToU8, value),
-            ElementType.I32 => isInteger ? value : Expression.Call(FloatToI32, value),
-            ElementType.F32 => As(value, typeof(float)),
-            ElementType.F16 => Expression.Call(RoundToF16, As(value, typeof(float))),
-            _ => throw new ArgumentOutOfRangeException(nameof(target), target, null),
-        };
-    }
-
-    /// <summary>The sum an accumulation computes: in i32 when both sides are integers, otherwise in f32.</summary>
-    private static Expression Add(Expression current, Expression value) =>
-        current.Type == typeof(int) && value.Type == typeof(int)
-            ? Expression.Add(current, value)
-            : Expression.Add(As(current, typeof(float)), As(value, typeof(float)));
-
-    /// <summary>Brings an operand to the arithmetic type of its operation (int → float exactly-rounded;
-    /// float → int by the cast rule, should a checker ever allow it).</summary>
-    private static Expression As(Expression value, Type type)
-    {
-        if (value.Type == type)
-        {
-            return value;
-        }
-
-        return type == typeof(float) ? Expression.Convert(value, typeof(float)) : Expression.Call(FloatToI32, value);
-    }
-
-    private static Expression Zero(ElementType type) =>
-        type.IsInteger() ? Expression.Constant(0) : Expression.Constant(0f);
-
-    private static Type StorageType(ElementType type) => type.IsInteger() ? typeof(int) : typeof(float);
 
     // ---- Helpers -----------------------------------------------------------------------------------
 
@@ -676,48 +602,4 @@ internal sealed class NestCompiler
         CastValue cast => Loads(cast.Operand),
         _ => [],
     };
-
-    private static MethodInfo Method(string name, params Type[] parameters) =>
-        typeof(ScalarSemantics).GetMethod(name, parameters)
-        ?? throw new InvalidOperationException($"ScalarSemantics.{name} is missing");
-
-    private enum Validity
-    {
-        Always,
-        Checked,
-        Never,
-    }
-
-    /// <summary>An affine function of the loop variables and the expression holding its current value.</summary>
-    private sealed class TrackedValue(long[] coefficients, Expression current)
-    {
-        public long[] Coefficients { get; } = coefficients;
-
-        public Expression Current { get; set; } = current;
-    }
-
-    /// <summary>How one access is compiled: its array, its flat offset, and when it is inside the tensor.</summary>
-    private sealed class AccessPlan(TensorInstance tensor, ParameterExpression array, TrackedValue offset)
-    {
-        public TensorInstance Tensor { get; } = tensor;
-
-        public ParameterExpression Array { get; } = array;
-
-        public TrackedValue Offset { get; } = offset;
-
-        public Validity Validity { get; set; } = Validity.Always;
-
-        public List<(TrackedValue Index, int Extent)> CheckedDims { get; set; } = [];
-
-        public int CheckLevel { get; set; } = -1;
-
-        public ParameterExpression? IsValid { get; set; }
-
-        /// <summary>The local holding the element, loaded once per iteration of <see cref="HoistLevel"/>.</summary>
-        public ParameterExpression? Hoisted { get; set; }
-
-        public int HoistLevel { get; set; } = -1;
-    }
-
-    private sealed record Promotion(int Level, AccessPlan Target, ParameterExpression Register);
 }

@@ -2,13 +2,12 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Covenant.Core.Diagnostics;
 using Covenant.Runtime.Execution;
-using Covenant.Targets.TensorCore;
 
 namespace Covenant.Runtime.TensorCore;
 
 /// <summary>
 /// Runs TensorCore artifacts on the <see cref="TensorCoreSimulator"/>: reads the program the target wrote
-/// (<see cref="TensorCoreTarget.ProgramFile"/>), refuses the artifact when its CUDA (<see cref="TensorCoreTarget.KernelFile"/>) is
+/// (<see cref="TensorCoreArtifactFiles.ProgramFile"/>), refuses the artifact when its CUDA (<see cref="TensorCoreArtifactFiles.KernelFile"/>) is
 /// not what that program prints (so the simulated stream is the one a GPU would run), and simulates every block. No
 /// GPU is used; see tools/tensorcore/gpu-check.sh for running the CUDA on one. The cycles are the target's prediction
 /// (the simulator is functional, not timed).
@@ -27,12 +26,12 @@ public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
         TensorCoreKernel kernel;
         try
         {
-            kernel = TensorCoreKernel.FromJson(artifact.Files.ReadText(TensorCoreTarget.ProgramFile));
-            var source = artifact.Files.ReadText(TensorCoreTarget.KernelFile);
+            kernel = TensorCoreKernel.FromJson(artifact.Files.ReadText(TensorCoreArtifactFiles.ProgramFile));
+            var source = artifact.Files.ReadText(TensorCoreArtifactFiles.KernelFile);
             if (source != TensorCoreCudaPrinter.Print(kernel))
             {
                 return Result<Execution.Execution>.Failure(TensorCoreSimulatorDiagnostics.StaleArtifact.Create(location,
-                    $"{TensorCoreTarget.KernelFile} is not what {TensorCoreTarget.ProgramFile} prints; recompile the artifact"));
+                    $"{TensorCoreArtifactFiles.KernelFile} is not what {TensorCoreArtifactFiles.ProgramFile} prints; recompile the artifact"));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException or NotSupportedException)

@@ -1,4 +1,3 @@
-using Covenant.Targets.TensorCore;
 
 namespace Covenant.Runtime.TensorCore;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Immutable;
 using Covenant.Codelets;
 using Covenant.Core.Diagnostics;
-using Covenant.Targets.TensorCore;
+using static Covenant.Runtime.TensorCore.TensorCoreProgramCompiler;
 
 namespace Covenant.Runtime.TensorCore;
 
@@ -61,10 +61,8 @@ public sealed record TensorCoreRunResult(IReadOnlyDictionary<string, TensorData>
 public sealed class TensorCoreSimulator
 {
     private readonly TensorCoreKernel kernel;
-    private readonly Dictionary<string, int> slots = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> registerArrays = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, int> tensorIndex = new(StringComparer.Ordinal);
     private readonly Node[] program;
+    private readonly int slotCount;
 
     // Per-run state.
     private byte[][] global = [];
@@ -83,22 +81,7 @@ public sealed class TensorCoreSimulator
     {
         ArgumentNullException.ThrowIfNull(kernel);
         this.kernel = kernel;
-        foreach (var builtin in new[] { "tid", "bx", "by", "bz" })
-        {
-            slots[builtin] = slots.Count;
-        }
-
-        for (var i = 0; i < kernel.Registers.Length; i++)
-        {
-            registerArrays[kernel.Registers[i].Name] = i;
-        }
-
-        for (var i = 0; i < kernel.Tensors.Length; i++)
-        {
-            tensorIndex[kernel.Tensors[i].Name] = i;
-        }
-
-        program = Compile(kernel.Body);
+        (program, slotCount) = TensorCoreProgramCompiler.Compile(kernel);
     }
 
     /// <summary>Runs the kernel on <paramref name="inputs"/> (by tensor name) and returns its outputs.</summary>
@@ -132,7 +115,7 @@ public sealed class TensorCoreSimulator
         registers = new uint[threads][][];
         for (var t = 0; t < threads; t++)
         {
-            env[t] = new long[slots.Count];
+            env[t] = new long[slotCount];
             registers[t] = [.. kernel.Registers.Select(r => new uint[r.Count])];
         }
 
@@ -208,167 +191,7 @@ public sealed class TensorCoreSimulator
         }
     }
 
-    // ----- compiled program -----
-
-    private abstract record Node;
-
-    private sealed record LetNode(int Slot, Func<long[], long> Value) : Node;
-
-    private sealed record ForNode(int Slot, long Count, Node[] Body) : Node;
-
-    private sealed record IfNode(Func<long[], long> Condition, Node[] Body) : Node;
-
-    private sealed record CopyNode(bool Async, Func<long[], long> Shared, int Tensor, Func<long[], long> Offset, Func<long[], long> Valid, Func<long[], long> Guard) : Node;
-
-    private sealed record CommitNode : Node;
-
-    private sealed record WaitNode(int Pending) : Node;
-
-    private sealed record BarrierNode : Node;
-
-    private sealed record LdMatrixNode(int Count, bool Trans, int Fragment, int First, Func<long[], long> Address) : Node;
-
-    private sealed record MmaNode(TensorCoreMmaShape Shape, int Accumulator, int AccumulatorFirst, int A, int AFirst, int B, int BFirst) : Node;
-
-    private sealed record ZeroNode(int Fragment) : Node;
-
-    private sealed record StoreNode(int Accumulator, int Register, int Tensor, Func<long[], long> Offset, Func<long[], long> Valid) : Node;
-
     private sealed record PendingCopy(int Shared, int Tensor, long SourceByte, int Bytes, bool Valid);
-
-    private Node[] Compile(ImmutableArray<TensorCoreStmt> body)
-    {
-        var nodes = new List<Node>();
-        foreach (var statement in body)
-        {
-            switch (statement)
-            {
-                case TensorCoreComment:
-                    break;
-                case TensorCoreLet let:
-                {
-                    var value = Compile(let.Value);
-                    nodes.Add(new LetNode(Slot(let.Var), value));
-                    break;
-                }
-
-                case TensorCoreFor loop:
-                {
-                    var slot = Slot(loop.Var);
-                    nodes.Add(new ForNode(slot, loop.Count, Compile(loop.Body)));
-                    break;
-                }
-
-                case TensorCoreIf branch:
-                    nodes.Add(new IfNode(Compile(branch.Condition), Compile(branch.Body)));
-                    break;
-                case TensorCoreCpAsync copy:
-                    nodes.Add(new CopyNode(true, Compile(copy.Shared), Tensor(copy.Tensor), Compile(copy.Offset), Compile(copy.Valid), Compile(copy.Guard)));
-                    break;
-                case TensorCoreCopyElement copy:
-                    nodes.Add(new CopyNode(false, Compile(copy.Shared), Tensor(copy.Tensor), Compile(copy.Offset), Compile(copy.Valid), Compile(copy.Guard)));
-                    break;
-                case TensorCoreCommitGroup:
-                    nodes.Add(new CommitNode());
-                    break;
-                case TensorCoreWaitGroup wait:
-                    nodes.Add(new WaitNode(wait.Pending));
-                    break;
-                case TensorCoreBarrier:
-                    nodes.Add(new BarrierNode());
-                    break;
-                case TensorCoreLdMatrix load:
-                    if (load.Count is not (1 or 2 or 4))
-                    {
-                        throw new InvalidDataException($"ldmatrix .x{load.Count} does not exist");
-                    }
-
-                    nodes.Add(new LdMatrixNode(load.Count, load.Trans, RegisterArray(load.Fragment, load.First + load.Count), load.First, Compile(load.Address)));
-                    break;
-                case TensorCoreMma mma:
-                    nodes.Add(new MmaNode(mma.Shape, RegisterArray(mma.Accumulator, mma.AccumulatorFirst + 4), mma.AccumulatorFirst,
-                        RegisterArray(mma.A, mma.AFirst + 4), mma.AFirst, RegisterArray(mma.B, mma.BFirst + 2), mma.BFirst));
-                    break;
-                case TensorCoreZero zero:
-                    nodes.Add(new ZeroNode(RegisterArray(zero.Fragment, 0)));
-                    break;
-                case TensorCoreStore store:
-                    nodes.Add(new StoreNode(RegisterArray(store.Accumulator, store.Register + 1), store.Register, Tensor(store.Tensor), Compile(store.Offset), Compile(store.Valid)));
-                    break;
-                default:
-                    throw new InvalidDataException($"unknown statement {statement.GetType().Name}");
-            }
-        }
-
-        return [.. nodes];
-    }
-
-    private int Slot(string name)
-    {
-        if (!slots.TryGetValue(name, out var slot))
-        {
-            slot = slots.Count;
-            slots[name] = slot;
-        }
-
-        return slot;
-    }
-
-    private int RegisterArray(string name, int needed)
-    {
-        if (!registerArrays.TryGetValue(name, out var index) || kernel.Registers[index].Count < needed)
-        {
-            throw new InvalidDataException($"register array '{name}' is missing or shorter than {needed}");
-        }
-
-        return index;
-    }
-
-    private int Tensor(string name) => tensorIndex.TryGetValue(name, out var index) ? index : throw new InvalidDataException($"unknown tensor '{name}'");
-
-    private Func<long[], long> Compile(TensorCoreExpr expression)
-    {
-        switch (expression)
-        {
-            case TensorCoreConst c:
-            {
-                var value = c.Value;
-                return _ => value;
-            }
-
-            case TensorCoreVar v:
-            {
-                if (!slots.TryGetValue(v.Name, out var slot))
-                {
-                    throw new InvalidDataException($"variable '{v.Name}' is used before it is defined");
-                }
-
-                return e => e[slot];
-            }
-
-            case TensorCoreBinary b:
-            {
-                var left = Compile(b.Left);
-                var right = Compile(b.Right);
-                return b.Op switch
-                {
-                    TensorCoreOp.Add => e => left(e) + right(e),
-                    TensorCoreOp.Sub => e => left(e) - right(e),
-                    TensorCoreOp.Mul => e => left(e) * right(e),
-                    TensorCoreOp.Div => e => right(e) is var d && d != 0 ? left(e) / d : throw new TensorCoreSimulationException(TensorCoreSimulatorDiagnostics.BadAddress, "division by zero"),
-                    TensorCoreOp.Rem => e => right(e) is var d && d != 0 ? left(e) % d : throw new TensorCoreSimulationException(TensorCoreSimulatorDiagnostics.BadAddress, "division by zero"),
-                    TensorCoreOp.Xor => e => left(e) ^ right(e),
-                    TensorCoreOp.Shl => e => left(e) << (int)right(e),
-                    TensorCoreOp.Less => e => left(e) < right(e) ? 1 : 0,
-                    TensorCoreOp.And => e => left(e) != 0 && right(e) != 0 ? 1 : 0,
-                    _ => throw new InvalidDataException($"unknown operator {b.Op}"),
-                };
-            }
-
-            default:
-                throw new InvalidDataException($"unknown expression {expression}");
-        }
-    }
 
     // ----- execution -----
 
@@ -387,36 +210,11 @@ public sealed class TensorCoreSimulator
 
                     break;
                 case ForNode loop:
-                    for (long i = 0; i < loop.Count; i++)
-                    {
-                        for (var t = 0; t < threads; t++)
-                        {
-                            env[t][loop.Slot] = i;
-                        }
-
-                        Execute(loop.Body);
-                    }
-
+                    Loop(loop);
                     break;
                 case IfNode branch:
-                {
-                    var taken = branch.Condition(env[0]) != 0;
-                    for (var t = 1; t < threads; t++)
-                    {
-                        if ((branch.Condition(env[t]) != 0) != taken)
-                        {
-                            throw new TensorCoreSimulationException(TensorCoreSimulatorDiagnostics.Divergence, $"threads 0 and {t} disagree on a block-uniform branch");
-                        }
-                    }
-
-                    if (taken)
-                    {
-                        Execute(branch.Body);
-                    }
-
+                    Branch(branch);
                     break;
-                }
-
                 case CopyNode copy:
                     for (var t = 0; t < threads; t++)
                     {
@@ -428,66 +226,116 @@ public sealed class TensorCoreSimulator
 
                     break;
                 case CommitNode:
-                    for (var t = 0; t < threads; t++)
-                    {
-                        committed[t].Add(open[t]);
-                        open[t] = [];
-                    }
-
+                    Commit();
                     break;
                 case WaitNode wait:
-                    for (var t = 0; t < threads; t++)
-                    {
-                        while (committed[t].Count > wait.Pending)
-                        {
-                            foreach (var pending in committed[t][0])
-                            {
-                                Land(pending);
-                            }
-
-                            committed[t].RemoveAt(0);
-                        }
-                    }
-
+                    Wait(wait);
                     break;
                 case BarrierNode:
                     epoch++;
                     barriers++;
                     break;
-                case LdMatrixNode load:
-                    for (var warp = 0; warp < threads / 32; warp++)
-                    {
-                        LdMatrix(load, warp * 32);
-                    }
-
-                    break;
-                case MmaNode mma:
-                    for (var warp = 0; warp < threads / 32; warp++)
-                    {
-                        Mma(mma, warp * 32);
-                    }
-
-                    break;
-                case ZeroNode zero:
-                    for (var t = 0; t < threads; t++)
-                    {
-                        System.Array.Clear(registers[t][zero.Fragment]);
-                    }
-
-                    break;
-                case StoreNode store:
-                    for (var t = 0; t < threads; t++)
-                    {
-                        if (store.Valid(env[t]) != 0)
-                        {
-                            Store(store, t);
-                        }
-                    }
-
-                    break;
                 default:
-                    throw new InvalidOperationException($"unknown node {node}");
+                    ExecuteWarpLevel(node);
+                    break;
             }
+        }
+    }
+
+    private void Loop(ForNode loop)
+    {
+        for (long i = 0; i < loop.Count; i++)
+        {
+            for (var t = 0; t < kernel.Threads; t++)
+            {
+                env[t][loop.Slot] = i;
+            }
+
+            Execute(loop.Body);
+        }
+    }
+
+    private void Branch(IfNode branch)
+    {
+        var taken = branch.Condition(env[0]) != 0;
+        for (var t = 1; t < kernel.Threads; t++)
+        {
+            if ((branch.Condition(env[t]) != 0) != taken)
+            {
+                throw new TensorCoreSimulationException(TensorCoreSimulatorDiagnostics.Divergence, $"threads 0 and {t} disagree on a block-uniform branch");
+            }
+        }
+
+        if (taken)
+        {
+            Execute(branch.Body);
+        }
+    }
+
+    private void Commit()
+    {
+        for (var t = 0; t < kernel.Threads; t++)
+        {
+            committed[t].Add(open[t]);
+            open[t] = [];
+        }
+    }
+
+    private void Wait(WaitNode wait)
+    {
+        for (var t = 0; t < kernel.Threads; t++)
+        {
+            while (committed[t].Count > wait.Pending)
+            {
+                foreach (var pending in committed[t][0])
+                {
+                    Land(pending);
+                }
+
+                committed[t].RemoveAt(0);
+            }
+        }
+    }
+
+    /// <summary>The fragment instructions: ldmatrix and mma per warp, zero and store per thread.</summary>
+    private void ExecuteWarpLevel(Node node)
+    {
+        var threads = kernel.Threads;
+        switch (node)
+        {
+            case LdMatrixNode load:
+                for (var warp = 0; warp < threads / 32; warp++)
+                {
+                    LdMatrix(load, warp * 32);
+                }
+
+                break;
+            case MmaNode mma:
+                for (var warp = 0; warp < threads / 32; warp++)
+                {
+                    Mma(mma, warp * 32);
+                }
+
+                break;
+            case ZeroNode zero:
+                for (var t = 0; t < threads; t++)
+                {
+                    System.Array.Clear(registers[t][zero.Fragment]);
+                }
+
+                break;
+            case StoreNode store:
+                for (var t = 0; t < threads; t++)
+                {
+                    if (store.Valid(env[t]) != 0)
+                    {
+                        Store(store, t);
+                    }
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException($"unknown node {node}");
         }
     }
 

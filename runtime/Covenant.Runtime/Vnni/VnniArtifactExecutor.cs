@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using Covenant.Acg;
 using Covenant.Core.Diagnostics;
 using Covenant.Runtime.Execution;
-using Covenant.Targets.Vnni;
 
 namespace Covenant.Runtime.Vnni;
 
@@ -10,9 +9,9 @@ namespace Covenant.Runtime.Vnni;
 /// Runs VNNI artifacts: builds the artifact's C with gcc into a shared library inside the artifact directory and
 /// calls it natively where this CPU has the ISA, else executes the same program in <see cref="VnniSimulator"/> and
 /// says why in the engine name. Metrics: wall seconds of the kernel call, and the cycles they come to at the YAML's
-/// clock.
+/// clock. The plan is rebuilt into a program by <paramref name="rebuilder"/>, the compiler's (see <see cref="IVnniPlanRebuilder"/>).
 /// </summary>
-public sealed class VnniArtifactExecutor : IArtifactExecutor
+public sealed class VnniArtifactExecutor(IVnniPlanRebuilder rebuilder) : IArtifactExecutor
 {
     public static readonly DiagnosticDescriptor KernelFailed = new("COV6201", "VNNI kernel did not run");
 
@@ -28,8 +27,8 @@ public sealed class VnniArtifactExecutor : IArtifactExecutor
         string kernelSource;
         try
         {
-            planJson = artifact.Files.ReadText(VnniTarget.PlanFile);
-            kernelSource = artifact.Files.ReadText(VnniTarget.KernelFile);
+            planJson = artifact.Files.ReadText(VnniArtifactFiles.PlanFile);
+            kernelSource = artifact.Files.ReadText(VnniArtifactFiles.KernelFile);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -39,7 +38,7 @@ public sealed class VnniArtifactExecutor : IArtifactExecutor
         VnniRunResult result;
         try
         {
-            result = VnniArtifactRunner.Run(artifact.Instance, artifact.Graph, planJson, kernelSource, inputs,
+            result = VnniArtifactRunner.Run(rebuilder, artifact.Instance, artifact.Graph, planJson, kernelSource, inputs,
                 new VnniKernelOptions { ForceSimulator = options.ForceSimulation, BuildDirectory = artifact.Files.Directory });
         }
         catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Covenant.Targets.Vnni;
+using Covenant.Codelets.Semantics;
 
 namespace Covenant.Runtime.Vnni;
 
@@ -27,7 +27,14 @@ public sealed record VnniKernelOptions
 }
 
 /// <summary>
-/// A VNNI kernel ready to run: the program built from a plan, its C source, and either the native library
+/// A VNNI program to prepare: the program, the C it prints, the flags its ISA needs from the C compiler, and the
+/// tensor its run writes (null for a program built by hand, which has no codelet behind it). The compiler makes one
+/// from a plan; the runtime only runs it.
+/// </summary>
+public sealed record VnniKernelSource(VnniProgram Program, string Source, string CompilerFlags, TensorInstance? Output);
+
+/// <summary>
+/// A VNNI kernel ready to run: the program (built from a plan by the compiler), its C source, and either the native library
 /// (when this CPU has AVX-512 VNNI and gcc is there) or the simulator. <see cref="Load"/> copies the inputs in and
 /// runs <c>init</c> and <c>pack</c>; <see cref="Run"/> runs the kernel; <see cref="Output"/> reads the result.
 /// </summary>
@@ -45,11 +52,12 @@ public sealed class VnniKernel : IDisposable
     private readonly byte[][] simulatedBuffers = [];
     private bool disposed;
 
-    private VnniKernel(VnniKernelPlan? plan, VnniProgram program, string source, string? library, string? simulationReason)
+    private VnniKernel(VnniKernelSource kernel, string? library, string? simulationReason)
     {
-        Plan = plan;
+        var program = kernel.Program;
+        OutputTensor = kernel.Output;
         Program = program;
-        Source = source;
+        Source = kernel.Source;
         LibraryPath = library;
         SimulationReason = simulationReason;
         if (library is not null)
@@ -75,8 +83,8 @@ public sealed class VnniKernel : IDisposable
         }
     }
 
-    /// <summary>The plan the kernel was built from (null for a program built by hand, see <see cref="FromProgram"/>).</summary>
-    public VnniKernelPlan? Plan { get; }
+    /// <summary>The tensor the kernel writes (null for a program built by hand, see <see cref="FromProgram"/>).</summary>
+    public TensorInstance? OutputTensor { get; }
 
     public VnniProgram Program { get; }
 
@@ -97,23 +105,10 @@ public sealed class VnniKernel : IDisposable
     /// <summary>vpdpbusd instructions the simulator executed (0 when native).</summary>
     public long SimulatedDotInstructions => simulator?.DotInstructions ?? 0;
 
-    /// <summary>Emits the kernel for a plan and prepares it natively, or in the simulator where it cannot run natively.</summary>
-    public static VnniKernel Create(VnniKernelPlan plan, VnniKernelOptions? options = null)
+    /// <summary>Prepares a kernel natively, or in the simulator where it cannot run natively.</summary>
+    public static VnniKernel Create(VnniKernelSource kernel, VnniKernelOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(plan);
-        var program = VnniKernelBuilder.Build(plan);
-        return Prepare(plan, program, VnniCEmitter.Emit(program, plan.Describe()), plan.Isa.CompilerFlags, plan.Instance.Name, options);
-    }
-
-    /// <summary>Prepares any program (one built by hand in a test, say) the same way: native where possible.</summary>
-    public static VnniKernel FromProgram(VnniProgram program, string compilerFlags, VnniKernelOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(program);
-        return Prepare(null, program, VnniCEmitter.Emit(program), compilerFlags, program.Name, options);
-    }
-
-    private static VnniKernel Prepare(VnniKernelPlan? plan, VnniProgram program, string source, string flags, string name, VnniKernelOptions? options)
-    {
+        ArgumentNullException.ThrowIfNull(kernel);
         options ??= VnniKernelOptions.Default;
         string? reason = null;
         if (options.ForceSimulator)
@@ -134,7 +129,7 @@ public sealed class VnniKernel : IDisposable
         {
             try
             {
-                library = VnniNativeCompiler.Build(source, flags, options.BuildDirectory, name);
+                library = VnniNativeCompiler.Build(kernel.Source, kernel.CompilerFlags, options.BuildDirectory, kernel.Program.Name);
             }
             catch (System.ComponentModel.Win32Exception e)
             {
@@ -142,7 +137,14 @@ public sealed class VnniKernel : IDisposable
             }
         }
 
-        return new VnniKernel(plan, program, source, library, reason);
+        return new VnniKernel(kernel, library, reason);
+    }
+
+    /// <summary>Prepares any program (one built by hand in a test, say) the same way: native where possible.</summary>
+    public static VnniKernel FromProgram(VnniProgram program, string compilerFlags, VnniKernelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        return Create(new VnniKernelSource(program, VnniCEmitter.Emit(program), compilerFlags, null), options);
     }
 
     /// <summary>Copies the inputs in (canonical bytes), then builds the offset tables and packs B.</summary>
@@ -195,9 +197,8 @@ public sealed class VnniKernel : IDisposable
     public TensorData Output()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var plan = Plan ?? throw new InvalidOperationException("a kernel built from a bare program has no output tensor; use Read");
-        var buffer = Program.BufferOf(plan.Output);
-        var tensor = plan.Instance.Tensors.First(t => t.Name == plan.Output);
+        var tensor = OutputTensor ?? throw new InvalidOperationException("a kernel built from a bare program has no output tensor; use Read");
+        var buffer = Program.BufferOf(tensor.Name);
         return TensorData.FromBytes(tensor.ElementType, tensor.Shape, Read(buffer.Index));
     }
 
@@ -316,7 +317,7 @@ public sealed record VnniRunResult(
     string Source);
 
 /// <summary>
-/// Runs a plan's kernel on given inputs (native where possible, else simulated once). Natively the time is the median
+/// Runs a kernel on given inputs (native where possible, else simulated once). Natively the time is the median
 /// of warm runs after a first, cold one (up to <see cref="MaxWarmRuns"/>, within about <see cref="TimingSeconds"/>):
 /// one call's time includes waking the threads and faulting in the buffers, which would rank mappings by noise.
 /// </summary>
@@ -326,10 +327,10 @@ public static class VnniRunner
 
     public const double TimingSeconds = 0.05;
 
-    public static VnniRunResult Run(VnniKernelPlan plan, IReadOnlyDictionary<string, TensorData> inputs, VnniKernelOptions? options = null)
+    public static VnniRunResult Run(VnniKernelSource source, IReadOnlyDictionary<string, TensorData> inputs, VnniKernelOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(plan);
-        using var kernel = VnniKernel.Create(plan, options);
+        ArgumentNullException.ThrowIfNull(source);
+        using var kernel = VnniKernel.Create(source, options);
         kernel.Load(inputs);
         var start = Stopwatch.GetTimestamp();
         kernel.Run();
@@ -352,7 +353,7 @@ public static class VnniRunner
 
         var output = kernel.Output();
         return new VnniRunResult(
-            new Dictionary<string, TensorData>(StringComparer.Ordinal) { [plan.Output] = output },
+            new Dictionary<string, TensorData>(StringComparer.Ordinal) { [kernel.OutputTensor!.Name] = output },
             kernel.Backend, kernel.SimulationReason, seconds, kernel.SimulatedVectorInstructions, kernel.Source);
     }
 }

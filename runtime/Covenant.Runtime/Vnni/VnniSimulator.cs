@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Covenant.Targets.Vnni;
 
 namespace Covenant.Runtime.Vnni;
 
@@ -137,60 +136,66 @@ public sealed class VnniSimulator
             }
 
             case VnniStore store:
-            {
-                var buffer = store.Buffer;
-                var type = program.Buffers[buffer].ElementType;
-                var index = Compile(store.Index);
-                var value = Compile(store.Value);
-                return frame => StoreScalar(frame, buffer, type, index(frame), value(frame));
-            }
-
+                return CompileStore(store);
             case VnniFill fill:
-            {
-                var buffer = fill.Buffer;
-                var type = program.Buffers[buffer].ElementType;
-                var index = Compile(fill.Index);
-                var count = Compile(fill.Count);
-                var value = fill.Value;
-                return frame =>
-                {
-                    var start = index(frame);
-                    var n = count(frame);
-                    for (long i = 0; i < n; i++)
-                    {
-                        StoreScalar(frame, buffer, type, start + i, value);
-                    }
-                };
-            }
-
+                return CompileFill(fill);
             case VnniCopyBytes copy:
-            {
-                var destination = copy.Destination;
-                var source = copy.Source;
-                var destinationIndex = Compile(copy.DestinationIndex);
-                var sourceIndex = Compile(copy.SourceIndex);
-                var count = Compile(copy.Count);
-                var stride = copy.SourceStride;
-                var xor = (byte)copy.Xor;
-                return frame =>
-                {
-                    var d = destinationIndex(frame);
-                    var s = sourceIndex(frame);
-                    var n = count(frame);
-                    var to = Buffer(frame, destination);
-                    var from = Buffer(frame, source);
-                    for (long i = 0; i < n; i++)
-                    {
-                        to[Check(destination, d + i, 1, to)] = (byte)(from[Check(source, s + (i * stride), 1, from)] ^ xor);
-                    }
-                };
-            }
-
+                return CompileCopy(copy);
             case VnniVector vector:
                 return CompileVector(vector);
             default:
                 throw new InvalidOperationException($"the simulator cannot run {statement.GetType().Name}");
         }
+    }
+
+    private Action<Frame> CompileStore(VnniStore store)
+    {
+        var buffer = store.Buffer;
+        var type = program.Buffers[buffer].ElementType;
+        var index = Compile(store.Index);
+        var value = Compile(store.Value);
+        return frame => StoreScalar(frame, buffer, type, index(frame), value(frame));
+    }
+
+    private Action<Frame> CompileFill(VnniFill fill)
+    {
+        var buffer = fill.Buffer;
+        var type = program.Buffers[buffer].ElementType;
+        var index = Compile(fill.Index);
+        var count = Compile(fill.Count);
+        var value = fill.Value;
+        return frame =>
+        {
+            var start = index(frame);
+            var n = count(frame);
+            for (long i = 0; i < n; i++)
+            {
+                StoreScalar(frame, buffer, type, start + i, value);
+            }
+        };
+    }
+
+    private Action<Frame> CompileCopy(VnniCopyBytes copy)
+    {
+        var destination = copy.Destination;
+        var source = copy.Source;
+        var destinationIndex = Compile(copy.DestinationIndex);
+        var sourceIndex = Compile(copy.SourceIndex);
+        var count = Compile(copy.Count);
+        var stride = copy.SourceStride;
+        var xor = (byte)copy.Xor;
+        return frame =>
+        {
+            var d = destinationIndex(frame);
+            var s = sourceIndex(frame);
+            var n = count(frame);
+            var to = Buffer(frame, destination);
+            var from = Buffer(frame, source);
+            for (long i = 0; i < n; i++)
+            {
+                to[Check(destination, d + i, 1, to)] = (byte)(from[Check(source, s + (i * stride), 1, from)] ^ xor);
+            }
+        };
     }
 
     private Action<Frame> CompileVector(VnniVector op)

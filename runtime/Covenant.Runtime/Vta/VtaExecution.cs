@@ -1,21 +1,22 @@
 using System.Diagnostics;
 using System.Globalization;
 using Covenant.Core.Diagnostics;
-using Covenant.Targets.Vta;
 using static Covenant.Runtime.Vta.VtaSimulatorDiagnostics;
 
 namespace Covenant.Runtime.Vta;
 
 /// <summary>
 /// One run of a stream on a <see cref="VtaSimulator"/>: the static checks, the three-module schedule with
-/// token queues and vector clocks, and the bookkeeping of statistics and issues. The functional kernels are
-/// in the other part of this class (VtaExecution.Kernels.cs).
+/// token queues and vector clocks, and the bookkeeping of statistics and issues. What each instruction does is
+/// the units' (<see cref="VtaLoadStoreUnit"/>, <see cref="VtaComputeUnit"/>), checked by <see cref="VtaInstructionChecks"/>
+/// before the run and <see cref="VtaRaceChecker"/> during it; they read the run's state (configuration, SRAMs,
+/// vector clocks, the instruction being executed) through the internal members here.
 /// </summary>
-internal sealed partial class VtaExecution
+internal sealed class VtaExecution
 {
-    private const int L = (int)VtaModule.Load;
-    private const int C = (int)VtaModule.Compute;
-    private const int S = (int)VtaModule.Store;
+    internal const int L = (int)VtaModule.Load;
+    internal const int C = (int)VtaModule.Compute;
+    internal const int S = (int)VtaModule.Store;
 
     private readonly VtaSimulator sim;
     private readonly VtaConfig cfg;
@@ -48,21 +49,45 @@ internal sealed partial class VtaExecution
     private readonly Dictionary<string, (DiagnosticDescriptor Descriptor, int Count)> issueCounts = new(StringComparer.Ordinal);
     private readonly List<VtaTraceEntry>? trace;
 
-    private readonly long[] loadBytes = new long[6];
-    private long outBytes;
     private long gemmCore;
     private long gemmUopCycles;
     private long aluBusy;
-    private long gemmCounter;
-    private long resetCounter;
-    private long aluCounter;
-    private long padded;
     private int executed;
     private bool finishExecuted;
 
     /// <summary>The stream index of the instruction being executed (for messages).</summary>
     private int current = -1;
     private int raceReportedFor = -1;
+
+    internal VtaSimulator Simulator => sim;
+
+    internal VtaConfig Config => cfg;
+
+    internal VtaSimulatorOptions Options => options;
+
+    internal IReadOnlyList<VtaInstruction> Program => program;
+
+    internal VtaDram Dram => dram;
+
+    /// <summary>The severity of hardware-portability findings.</summary>
+    internal Severity Hardware => hardware;
+
+    /// <summary>The vector clocks (see <see cref="vc"/>), which the race checks read.</summary>
+    internal int[] VectorClocks => vc;
+
+    /// <summary>The stream index of the instruction being executed.</summary>
+    internal int Current => current;
+
+    /// <summary>What LOAD and STORE do.</summary>
+    internal VtaLoadStoreUnit LoadStore { get; }
+
+    /// <summary>What GEMM and ALU do.</summary>
+    internal VtaComputeUnit Compute { get; }
+
+    internal VtaRaceChecker Races { get; }
+
+    /// <summary>The rules one instruction must follow before anything runs.</summary>
+    internal VtaInstructionChecks InstructionChecks { get; }
 
     public VtaExecution(VtaSimulator sim, IReadOnlyList<VtaInstruction> program, VtaDram dram)
     {
@@ -73,7 +98,10 @@ internal sealed partial class VtaExecution
         this.dram = dram;
         hardware = options.Strict ? Severity.Error : Severity.Warning;
         trace = options.RecordTrace ? [] : null;
-        InitKernels();
+        Races = new VtaRaceChecker(this);
+        InstructionChecks = new VtaInstructionChecks(this);
+        LoadStore = new VtaLoadStoreUnit(this);
+        Compute = new VtaComputeUnit(this);
     }
 
     public VtaRunResult Execute()
@@ -149,7 +177,7 @@ internal sealed partial class VtaExecution
             runnable &= CheckFlag(instruction.Deps.PopNext, VtaDependencyRules.PopNextQueue(module), "pop_next_dep", module, "next");
             runnable &= CheckFlag(instruction.Deps.PushPrev, VtaDependencyRules.PushPrevQueue(module), "push_prev_dep", module, "previous");
             runnable &= CheckFlag(instruction.Deps.PushNext, VtaDependencyRules.PushNextQueue(module), "push_next_dep", module, "next");
-            runnable &= CheckInstruction(instruction);
+            runnable &= InstructionChecks.Check(instruction);
             if (instruction is VtaFinish && firstFinish < 0)
             {
                 firstFinish = i;
@@ -196,7 +224,7 @@ internal sealed partial class VtaExecution
 
         if (options.CheckRaces)
         {
-            EnableDramTracking();
+            Races.EnableDramTracking();
         }
 
         return runnable;
@@ -212,102 +240,6 @@ internal sealed partial class VtaExecution
         Report(IllegalDependencyFlag, Severity.Error, current,
             $"{flag} is set, but the {VtaDependencyRules.Name(module)} module has no {neighbor} module, so it names no token queue (the fsim dereferences a null queue); clear it");
         return false;
-    }
-
-    /// <summary>Per-instruction rules that need no execution. False when the instruction cannot be executed at all.</summary>
-    private bool CheckInstruction(VtaInstruction instruction)
-    {
-        switch (instruction)
-        {
-            case VtaLoad { IsNop: false } load:
-                if (load.MemoryType is not (VtaMemoryType.Uop or VtaMemoryType.Wgt or VtaMemoryType.Inp or VtaMemoryType.Acc or VtaMemoryType.Acc8Bit))
-                {
-                    Report(InvalidInstruction, Severity.Error, current,
-                        $"LOAD of memory type {VtaDisassembler.Name(load.MemoryType)} is not supported (UOP, WGT, INP, ACC and ACC_8BIT are)");
-                    return false;
-                }
-
-                if (load.YSize == 0)
-                {
-                    Report(BadTransfer, Severity.Error, current, $"y_size is 0 while x_size is {load.XSize}; a NOP has x_size 0");
-                    return false;
-                }
-
-                if (load.MemoryType == VtaMemoryType.Acc8Bit)
-                {
-                    Report(NotPortable, hardware, current, "ACC_8BIT loads exist only in the functional simulator; load int32 ACC rows instead");
-                }
-
-                if (load.MemoryType is VtaMemoryType.Wgt or VtaMemoryType.Uop && load.HasPadding)
-                {
-                    Report(NotPortable, hardware, current,
-                        $"the HLS design ignores pads on {VtaDisassembler.Name(load.MemoryType)} loads (it pads INP and ACC only); pad the data in DRAM instead");
-                }
-
-                if (load.MemoryType == VtaMemoryType.Uop && load.YSize != 1)
-                {
-                    Report(NotPortable, hardware, current,
-                        $"a UOP load is a 1-D copy of x_size micro-ops on hardware (y_size and x_stride are ignored), but y_size is {load.YSize}; use y_size 1");
-                }
-
-                return true;
-
-            case VtaStore { IsNop: false } store:
-                if (store.MemoryType != VtaMemoryType.Out)
-                {
-                    Report(BadTransfer, Severity.Error, current,
-                        $"STORE must use memory type OUT, not {VtaDisassembler.Name(store.MemoryType)} (the fsim stops with a fatal error)");
-                    return false;
-                }
-
-                if (store.HasPadding)
-                {
-                    Report(BadTransfer, Severity.Error, current, "STORE cannot pad (the fsim stops with a fatal error); clear the pads");
-                    return false;
-                }
-
-                if (store.YSize == 0)
-                {
-                    Report(BadTransfer, Severity.Error, current, $"y_size is 0 while x_size is {store.XSize}; a NOP has x_size 0");
-                    return false;
-                }
-
-                return true;
-
-            case VtaAlu alu:
-                if (!Enum.IsDefined(alu.AluOpcode))
-                {
-                    Report(InvalidInstruction, Severity.Error, current,
-                        $"ALU opcode {(int)alu.AluOpcode} does not exist (MIN 0, MAX 1, ADD 2, SHR 3, MUL 4)");
-                    return false;
-                }
-
-                if (alu.AluOpcode == VtaAluOpcode.Mul)
-                {
-                    Report(NotPortable, hardware, current,
-                        "MUL exists only in the functional simulator and the Intel OpenCL design; the Xilinx HLS and Chisel ALUs have no MUL");
-                }
-
-                if (alu is { AluOpcode: VtaAluOpcode.Shr, UseImm: true })
-                {
-                    if (alu.Imm <= -32 || alu.Imm >= 32)
-                    {
-                        Report(ShiftOutOfRange, Severity.Error, current, $"SHR by {alu.Imm}: shifts of 32 bits or more are undefined");
-                        return false;
-                    }
-
-                    if (alu.Imm < 0)
-                    {
-                        Report(NotPortable, hardware, current,
-                            $"SHR imm {alu.Imm} shifts left in the fsim and Chisel, but right by {alu.Imm & 31} in the Xilinx HLS design; keep SHR amounts in [0, 31]");
-                    }
-                }
-
-                return true;
-
-            default:
-                return true;
-        }
     }
 
     // ---------------------------------------------------------------- schedule
@@ -510,7 +442,7 @@ internal sealed partial class VtaExecution
 
     // ---------------------------------------------------------------- reporting
 
-    private void Report(DiagnosticDescriptor descriptor, Severity severity, int? index, string message)
+    internal void Report(DiagnosticDescriptor descriptor, Severity severity, int? index, string message)
     {
         var count = issueCounts.TryGetValue(descriptor.Id, out var seen) ? seen.Count + 1 : 1;
         issueCounts[descriptor.Id] = (descriptor, count);
@@ -521,7 +453,7 @@ internal sealed partial class VtaExecution
     }
 
     /// <summary>A data race, reported once per instruction (the first row or byte range it concerns).</summary>
-    private void Race(string message)
+    internal void Race(string message)
     {
         if (raceReportedFor == current)
         {
@@ -533,13 +465,13 @@ internal sealed partial class VtaExecution
     }
 
     /// <summary>An error that makes continuing meaningless (an index out of range): ends the run.</summary>
-    private AbortException Fail(DiagnosticDescriptor descriptor, string message) =>
+    internal AbortException Fail(DiagnosticDescriptor descriptor, string message) =>
         new(new VtaIssue(descriptor, Severity.Error, message, current, current >= 0 ? Listing(current) : null));
 
-    private string Listing(int index) => program[index] is { } instruction ? VtaDisassembler.Format(instruction) : "null";
+    internal string Listing(int index) => program[index] is { } instruction ? VtaDisassembler.Format(instruction) : "null";
 
     /// <summary>The stream index of module <paramref name="module"/>'s <paramref name="seq"/>-th instruction (1-based).</summary>
-    private int IndexOf(int module, int seq) => seq >= 1 && seq <= queues[module].Length ? queues[module][seq - 1] : -1;
+    internal int IndexOf(int module, int seq) => seq >= 1 && seq <= queues[module].Length ? queues[module][seq - 1] : -1;
 
     private static string Describe(VtaQueue queue) =>
         $"{VtaDependencyRules.ShortName(queue)} ({VtaDependencyRules.Name(VtaDependencyRules.Producer(queue))} → {VtaDependencyRules.Name(VtaDependencyRules.Consumer(queue))})";
@@ -556,17 +488,17 @@ internal sealed partial class VtaExecution
             GemmCoreBusyCycles = gemmCore,
             GemmUopCycles = gemmUopCycles,
             AluBusyCycles = aluBusy,
-            GemmCounter = gemmCounter,
-            GemmResetCounter = resetCounter,
-            AluCounter = aluCounter,
-            Macs = gemmCounter * cfg.MacsPerUop,
-            UopLoadBytes = loadBytes[(int)VtaMemoryType.Uop],
-            InpLoadBytes = loadBytes[(int)VtaMemoryType.Inp],
-            WgtLoadBytes = loadBytes[(int)VtaMemoryType.Wgt],
-            AccLoadBytes = loadBytes[(int)VtaMemoryType.Acc],
-            Acc8BitLoadBytes = loadBytes[(int)VtaMemoryType.Acc8Bit],
-            OutStoreBytes = outBytes,
-            PaddedElements = padded,
+            GemmCounter = Compute.GemmCounter,
+            GemmResetCounter = Compute.ResetCounter,
+            AluCounter = Compute.AluCounter,
+            Macs = Compute.GemmCounter * cfg.MacsPerUop,
+            UopLoadBytes = LoadStore.LoadBytes[(int)VtaMemoryType.Uop],
+            InpLoadBytes = LoadStore.LoadBytes[(int)VtaMemoryType.Inp],
+            WgtLoadBytes = LoadStore.LoadBytes[(int)VtaMemoryType.Wgt],
+            AccLoadBytes = LoadStore.LoadBytes[(int)VtaMemoryType.Acc],
+            Acc8BitLoadBytes = LoadStore.LoadBytes[(int)VtaMemoryType.Acc8Bit],
+            OutStoreBytes = LoadStore.OutBytes,
+            PaddedElements = LoadStore.Padded,
             InstructionsExecuted = executed,
             MaxOutstandingTokens = [.. maxTokens],
             WorstCaseOutstandingTokens = [.. worstTokens],
@@ -575,8 +507,53 @@ internal sealed partial class VtaExecution
         };
     }
 
+    /// <summary>Applies one instruction's effect and returns its cost in cycles.</summary>
+    private long Execute(int m, VtaInstruction instruction, int seq)
+    {
+        switch (instruction)
+        {
+            case VtaLoad load:
+                if (load.IsNop)
+                {
+                    return VtaTimingModel.NopCycles;
+                }
+
+                LoadStore.ExecuteLoad(load, m, seq);
+                return sim.Timing.LoadCycles(load);
+
+            case VtaStore store:
+                if (store.IsNop)
+                {
+                    return VtaTimingModel.NopCycles;
+                }
+
+                LoadStore.ExecuteStore(store, seq);
+                return sim.Timing.StoreCycles(store);
+
+            case VtaGemm gemm:
+            {
+                Compute.ExecuteGemm(gemm, seq);
+                var cycles = sim.Timing.GemmCycles(gemm);
+                gemmCore += cycles;
+                gemmUopCycles += sim.Timing.GemmUopCycles(gemm);
+                return cycles;
+            }
+
+            case VtaAlu alu:
+            {
+                Compute.ExecuteAlu(alu, seq);
+                var cycles = sim.Timing.AluCycles(alu);
+                aluBusy += cycles;
+                return cycles;
+            }
+
+            default:
+                return VtaTimingModel.FinishCycles;
+        }
+    }
+
     /// <summary>Ends a run from deep inside a kernel; never escapes <see cref="Execute()"/>.</summary>
-    private sealed class AbortException(VtaIssue issue) : Exception(issue.Text)
+    internal sealed class AbortException(VtaIssue issue) : Exception(issue.Text)
     {
         public VtaIssue Issue { get; } = issue;
     }

@@ -2,7 +2,6 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using Covenant.Core.Diagnostics;
-using Covenant.Targets.Vta;
 
 namespace Covenant.Runtime.Vta;
 

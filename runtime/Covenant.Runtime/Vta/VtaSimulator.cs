@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using Covenant.Core.Diagnostics;
-using Covenant.Targets.Vta;
 
 namespace Covenant.Runtime.Vta;
 

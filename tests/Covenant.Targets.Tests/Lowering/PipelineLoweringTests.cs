@@ -4,6 +4,7 @@ using Covenant.Compiler;
 using Covenant.Mapping;
 using Covenant.Runtime.Artifacts;
 using Covenant.Runtime.Execution;
+using Covenant.Runtime.Vta;
 using Covenant.Targets.Vta.Lowering;
 using Covenant.Testing;
 

@@ -52,7 +52,7 @@ public sealed class ResNet50Benchmark
             int P = (int)instance.Sizes["P"], Q = (int)instance.Sizes["Q"], C = (int)instance.Sizes["C"], K = (int)instance.Sizes["K"];
             var best = (Cycles: long.MaxValue, Tiles: "", Program: (VtaProgram?)null, LowerMs: 0.0);
             var inputs = RandomTensors.Inputs(instance, 1);
-            var timing = new Covenant.Targets.Vta.VtaTimingModel(config);
+            var timing = new VtaTimingModel(config);
             var ranked = new List<(long Estimate, string Tiles, VtaProgram Program, double LowerMs)>();
             foreach (var tiles in Candidates(P, Q, C, K, config.BlockIn))
             {

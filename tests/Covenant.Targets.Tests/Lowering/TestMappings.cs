@@ -4,6 +4,7 @@ using Covenant.Codelets.Semantics;
 using Covenant.Codelets.Syntax;
 using Covenant.Mapping.Model;
 using Covenant.Runtime.Artifacts;
+using Covenant.Runtime.Vta;
 using Covenant.Targets.Vta;
 using Covenant.Targets.Vta.Lowering;
 using Covenant.Testing;

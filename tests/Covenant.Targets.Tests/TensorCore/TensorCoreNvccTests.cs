@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Covenant.Runtime.TensorCore;
 using Covenant.Targets.TensorCore;
 using static Covenant.Targets.Tests.TensorCore.TensorCoreTestSupport;
 

@@ -1,3 +1,4 @@
+using Covenant.Runtime.TensorCore;
 using Covenant.Targets.TensorCore;
 using static Covenant.Targets.Tests.TensorCore.TensorCoreTestSupport;
 

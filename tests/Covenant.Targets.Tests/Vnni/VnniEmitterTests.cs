@@ -1,3 +1,4 @@
+using Covenant.Runtime.Vnni;
 using Covenant.Targets.Vnni;
 using static Covenant.Targets.Tests.Vnni.VnniTestSupport;
 

@@ -1,6 +1,7 @@
 using Covenant.Runtime;
 using Covenant.Runtime.Reference;
 using Covenant.Runtime.Vnni;
+using Covenant.Targets.Vnni;
 using static Covenant.Targets.Tests.Vnni.VnniTestSupport;
 
 namespace Covenant.Targets.Tests.Vnni;
@@ -22,7 +23,7 @@ public class VnniFallbackTests
             var plan = Plan(Instance("conv2d", "N=1, H=6, W=7, C=8, K=18, R=3, S=3, stride=2, pad=1"));
             var inputs = RandomTensors.Inputs(plan.Instance, 3);
             var expected = ReferenceInterpreter.Run(plan.Instance, inputs)[plan.Output];
-            using var kernel = VnniKernel.Create(plan, new VnniKernelOptions { BuildDirectory = BuildDirectory });
+            using var kernel = VnniKernel.Create(plan.ToKernelSource(), new VnniKernelOptions { BuildDirectory = BuildDirectory });
             Assert.That(kernel.Backend, Is.EqualTo(VnniBackend.Simulator));
             Assert.That(kernel.SimulationReason, Does.Contain(VnniCpu.SimulateVariable));
             kernel.Load(inputs);

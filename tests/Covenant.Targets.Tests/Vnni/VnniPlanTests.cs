@@ -1,5 +1,6 @@
 using Covenant.Codelets;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vnni;
 using Covenant.Targets.Vnni;
 using static Covenant.Targets.Tests.Vnni.VnniTestSupport;
 

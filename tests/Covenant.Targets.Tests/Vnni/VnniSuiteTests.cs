@@ -51,7 +51,7 @@ public partial class VnniSuiteTests
         Assert.That(planned.Succeeded, Is.True, () => string.Join("\n", planned.Diagnostics));
         var plan = planned.Value!;
         var inputs = RandomTensors.Inputs(plan.Instance, 1);
-        using var kernel = VnniKernel.Create(plan, new VnniKernelOptions { BuildDirectory = BuildDirectory });
+        using var kernel = VnniKernel.Create(plan.ToKernelSource(), new VnniKernelOptions { BuildDirectory = BuildDirectory });
         kernel.Load(inputs);
         kernel.Run();
         var expected = ReferenceInterpreter.Run(plan.Instance, inputs)[plan.Output];

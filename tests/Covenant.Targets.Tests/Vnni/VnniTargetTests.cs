@@ -51,7 +51,7 @@ public class VnniTargetTests
         var plan = Plan(Instance("fc_requant", "M=6, N=40, K=30, shift=5"), options: new VnniPlanOptions { MR = 2, KC = 3 });
         var files = VnniTarget.Output(plan).Files.ToDictionary(f => f.Name, f => Encoding.UTF8.GetString(f.Contents));
         var inputs = RandomTensors.Inputs(plan.Instance, 11);
-        var result = VnniArtifactRunner.Run(plan.Instance, Architecture("vnni-avx512"), files[VnniTarget.PlanFile], files[VnniTarget.KernelFile], inputs,
+        var result = VnniArtifactRunner.Run(new VnniPlanRebuilder(), plan.Instance, Architecture("vnni-avx512"), files[VnniTarget.PlanFile], files[VnniTarget.KernelFile], inputs,
             new VnniKernelOptions { ForceSimulator = simulate, BuildDirectory = BuildDirectory });
         var expected = ReferenceInterpreter.Run(plan.Instance, inputs)["y"];
         Assert.That(ResultComparer.Compare(expected, result.Outputs["y"]).Matches, Is.True);
@@ -62,7 +62,7 @@ public class VnniTargetTests
     {
         var plan = Plan(Instance("gemm", "M=4, N=16, K=8"));
         var files = VnniTarget.Output(plan).Files.ToDictionary(f => f.Name, f => Encoding.UTF8.GetString(f.Contents));
-        Assert.Throws<InvalidDataException>(() => VnniArtifactRunner.Run(plan.Instance, Architecture("vnni-avx512"), files[VnniTarget.PlanFile],
+        Assert.Throws<InvalidDataException>(() => VnniArtifactRunner.Run(new VnniPlanRebuilder(), plan.Instance, Architecture("vnni-avx512"), files[VnniTarget.PlanFile],
             files[VnniTarget.KernelFile] + "/* edited */", RandomTensors.Inputs(plan.Instance, 1), new VnniKernelOptions { ForceSimulator = true }));
     }
 }

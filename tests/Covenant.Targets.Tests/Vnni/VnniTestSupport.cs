@@ -70,7 +70,7 @@ internal static class VnniTestSupport
     public static VnniRunResult RunAndCompare(VnniKernelPlan plan, bool simulate, IReadOnlyDictionary<string, TensorData> inputs)
     {
         var expected = ReferenceInterpreter.Run(plan.Instance, inputs);
-        var result = VnniRunner.Run(plan, inputs, new VnniKernelOptions { ForceSimulator = simulate, BuildDirectory = BuildDirectory });
+        var result = VnniRunner.Run(plan.ToKernelSource(), inputs, new VnniKernelOptions { ForceSimulator = simulate, BuildDirectory = BuildDirectory });
         Assert.That(result.Backend, Is.EqualTo(simulate ? VnniBackend.Simulator : VnniBackend.Native), result.SimulationReason);
         var comparison = ResultComparer.Compare(expected[plan.Output], result.Outputs[plan.Output]);
         Assert.That(comparison.Matches, Is.True, () => $"{comparison.Summary}\n{plan.Describe()}");

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Covenant.Runtime.Vnni;
 
 namespace Covenant.Targets.Vnni.Kernel;
 

@@ -1,3 +1,5 @@
+using Covenant.Runtime.Vnni;
+
 namespace Covenant.Targets.Vnni.Kernel;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vnni;
 
 namespace Covenant.Targets.Vnni.Kernel;
 

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vnni;
 
 namespace Covenant.Targets.Vnni.Kernel;
 

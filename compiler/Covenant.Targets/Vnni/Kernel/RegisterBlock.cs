@@ -1,3 +1,5 @@
+using Covenant.Runtime.Vnni;
+
 namespace Covenant.Targets.Vnni.Kernel;
 
 /// <summary>A register block: <paramref name="Rows"/> x <paramref name="Vectors"/> accumulators, the last vector storing <paramref name="LastLanes"/> lanes.</summary>

@@ -1,3 +1,5 @@
+using Covenant.Runtime.Vnni;
+
 namespace Covenant.Targets.Vnni.Kernel;
 
 /// <summary>The offsets of one tile (outer index, row block, column block) every register block of it starts from.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Covenant.Codelets.Semantics;
+using Covenant.Runtime.Vnni;
 
 namespace Covenant.Targets.Vnni.Kernel;
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Covenant.Core.Diagnostics;
 using Covenant.Core.Numerics;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

@@ -1,4 +1,5 @@
 using Covenant.Core.Diagnostics;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

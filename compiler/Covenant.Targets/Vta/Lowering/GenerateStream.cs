@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Covenant.Core.Diagnostics;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

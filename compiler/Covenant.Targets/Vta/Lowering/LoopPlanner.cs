@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

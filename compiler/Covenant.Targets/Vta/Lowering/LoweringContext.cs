@@ -1,6 +1,7 @@
 using Covenant.Codelets.Syntax;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

@@ -5,6 +5,7 @@ using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Core.Numerics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

@@ -3,6 +3,7 @@ using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

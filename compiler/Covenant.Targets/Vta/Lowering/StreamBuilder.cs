@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

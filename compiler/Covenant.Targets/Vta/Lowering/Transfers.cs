@@ -1,3 +1,5 @@
+using Covenant.Runtime.Vta;
+
 namespace Covenant.Targets.Vta.Lowering;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Covenant.Acg;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vta;
 
 namespace Covenant.Targets.Vta.Lowering;
 

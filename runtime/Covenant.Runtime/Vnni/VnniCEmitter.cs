@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Covenant.Targets.Vnni;
+namespace Covenant.Runtime.Vnni;
 
 /// <summary>
 /// Prints a <see cref="VnniProgram"/> as C with AVX-512 intrinsics: one exported function per entry point

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Covenant.Targets.Vnni;
+namespace Covenant.Runtime.Vnni;
 
 // The VNNI kernel as a small structured program: scalar loops and arithmetic on 64-bit integers, and vector
 // operations that are one AVX-512 / AVX-512VL intrinsic each. It is the single source of truth for the

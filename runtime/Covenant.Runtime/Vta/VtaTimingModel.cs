@@ -1,4 +1,4 @@
-namespace Covenant.Targets.Vta;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>
 /// First-order cycle cost of one VTA instruction on the module that runs it, from the configuration's numbers

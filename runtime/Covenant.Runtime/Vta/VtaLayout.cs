@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Covenant.Targets.Vta;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>One bit field of an instruction or micro-op: bits [<see cref="Offset"/>, <see cref="End"/>).</summary>
 public sealed record VtaField(string Name, int Offset, int Width)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Covenant.Targets.TensorCore;
+namespace Covenant.Runtime.TensorCore;
 
 /// <summary>
 /// Prints a <see cref="TensorCoreKernel"/> as one CUDA C++ file: PTX helpers (cp.async, ldmatrix, mma.sync as inline asm), the

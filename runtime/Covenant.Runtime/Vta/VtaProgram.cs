@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 
-namespace Covenant.Targets.Vta.Lowering;
+namespace Covenant.Runtime.Vta;
 
 // What the VTA lowering produces: the instruction stream, the micro-op kernels, and the memory map that says
 // where every tensor lives in the DRAM image and how its logical indices map to bytes. The memory map is plain

@@ -1,9 +1,10 @@
 using Covenant.Codelets;
 using Covenant.Codelets.Semantics;
 using Covenant.Mapping.Analysis;
+using Covenant.Runtime;
 using Covenant.Runtime.Reference;
 
-namespace Covenant.Runtime.TensorCore;
+namespace Covenant.Targets.TensorCore;
 
 /// <summary>
 /// How far a tensor-core f32 result may lie from the reference interpreter's. Both sum the same exact products

@@ -1,4 +1,4 @@
-namespace Covenant.Targets.Vta;
+namespace Covenant.Runtime.Vta;
 
 // The VTA instruction set as immutable records (shared/reference/vta-isa.md §2). Field values are plain
 // integers; whether they fit their bit fields is checked by VtaEncoder (for the widths of one VtaConfig),

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Covenant.Core.Diagnostics;
 
-namespace Covenant.Targets.Artifacts;
+namespace Covenant.Runtime.Artifacts;
 
 /// <summary>
 /// <c>artifact.json</c>, the index of an artifact directory. An artifact is self-contained: it keeps copies of

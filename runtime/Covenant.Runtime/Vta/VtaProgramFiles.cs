@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
-namespace Covenant.Targets.Vta.Lowering;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>
 /// A <see cref="VtaProgram"/> as files in a directory:

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Immutable;
 using System.Globalization;
 
-namespace Covenant.Targets.Vta;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>Bytes that are not a VTA instruction (an invalid opcode, a truncated stream).</summary>
 public sealed class VtaDecodingException : FormatException

@@ -4,7 +4,7 @@ using Covenant.Codelets;
 using Covenant.Codelets.Syntax;
 using Covenant.Core.Diagnostics;
 
-namespace Covenant.Targets.Vnni;
+namespace Covenant.Runtime.Vnni;
 
 /// <summary>
 /// What the VNNI target reads from an architecture graph: the vpdpbusd capability's lane count (16 for zmm,
@@ -56,7 +56,7 @@ public sealed record VnniIsa(
         var location = graph.Location;
         if (graph.Target != Covenant.Acg.KnownTargets.Vnni)
         {
-            return Fail(VnniDiagnostics.NotVnniTarget, $"architecture '{graph.Name}' has target '{graph.Target}', not 'vnni'");
+            return Fail(VnniIsaDiagnostics.NotVnniTarget, $"architecture '{graph.Name}' has target '{graph.Target}', not 'vnni'");
         }
 
         // c[j] += a[k] * b[j, k]: a broadcast u8 operand, a signed i8 operand, an i32 accumulator, k = 4.
@@ -93,20 +93,20 @@ public sealed record VnniIsa(
                 var width = lanes[0].Extent;
                 if (width is not (16 or 8))
                 {
-                    return Fail(VnniDiagnostics.UnsupportedWidth,
+                    return Fail(VnniIsaDiagnostics.UnsupportedWidth,
                         $"capability '{capability.Name}' has {width} lanes; the VNNI target emits 16 (zmm) or 8 (ymm)");
                 }
 
                 if (graph.FindNode(output.Storage) is not StorageNode registers || registers.LineBytes is not { } line || line <= 0)
                 {
-                    return Fail(VnniDiagnostics.MissingStorage,
+                    return Fail(VnniIsaDiagnostics.MissingStorage,
                         $"the register file '{output.Storage}' of '{capability.Name}' is not a storage node with a line size");
                 }
 
                 var (l1, l2) = CacheLevels(graph, registers.Name);
                 if (l1 is null || l2 is null)
                 {
-                    return Fail(VnniDiagnostics.MissingStorage,
+                    return Fail(VnniIsaDiagnostics.MissingStorage,
                         $"architecture '{graph.Name}' needs two cache levels feeding '{registers.Name}' (L1 and L2) for the kernel's tiling");
                 }
 
@@ -117,7 +117,7 @@ public sealed record VnniIsa(
             }
         }
 
-        return Fail(VnniDiagnostics.NoDotProduct,
+        return Fail(VnniIsaDiagnostics.NoDotProduct,
             $"architecture '{graph.Name}' has no capability 'c[j] += a[k] * b[j, k]' with a: u8, b: i8, c: i32 and k: 4 (vpdpbusd)");
 
         Result<VnniIsa> Fail(Covenant.Core.Diagnostics.DiagnosticDescriptor descriptor, string message) =>

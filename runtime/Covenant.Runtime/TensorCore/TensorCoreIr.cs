@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Covenant.Targets.TensorCore;
+namespace Covenant.Runtime.TensorCore;
 
 // The TensorCore target's program: one thread block's instruction stream, the same for every block of the grid.
 // The CUDA printer (TensorCoreCudaPrinter) prints it, the runtime's warp simulator executes it, and the artifact

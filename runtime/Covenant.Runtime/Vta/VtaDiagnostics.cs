@@ -1,6 +1,6 @@
 using Covenant.Core.Diagnostics;
 
-namespace Covenant.Targets.Vta;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>
 /// Diagnostics of the VTA target (COV5xxx). COV50xx: the architecture graph does not describe a VTA the

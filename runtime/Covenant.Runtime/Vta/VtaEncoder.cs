@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 
-namespace Covenant.Targets.Vta;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>
 /// A field value that does not fit its bit field. The emitter must never produce one, so this is a

@@ -1,4 +1,4 @@
-namespace Covenant.Targets.TensorCore;
+namespace Covenant.Runtime.TensorCore;
 
 /// <summary>
 /// The shared-memory layout of an operand tile: rows of <c>RowChunks</c> 16-byte chunks, chunk c of row r stored at

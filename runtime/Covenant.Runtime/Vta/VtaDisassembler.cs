@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Covenant.Targets.Vta;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>
 /// Readable listings of VTA streams, one line per instruction, e.g.
