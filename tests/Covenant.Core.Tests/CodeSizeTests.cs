@@ -32,6 +32,20 @@ public class CodeSizeTests
     }
 
     [Test]
+    public void ReportsTheLargest()
+    {
+        // Not a check: the ten largest types and methods, in the test log, so a change's effect on them is visible.
+        var types = TypeSizes().OrderByDescending(t => t.Lines).Take(10).ToList();
+        var methods = MethodSizes().OrderByDescending(m => m.Lines).Take(10).ToList();
+        foreach (var size in types.Concat(methods))
+        {
+            TestContext.Out.WriteLine($"{size.Lines,5}  {size.Name}  ({size.Where})");
+        }
+
+        Assert.That(types, Has.Count.EqualTo(10));
+    }
+
+    [Test]
     public void TheGuardSeesTheSources()
     {
         // The guard is worth nothing if it parses nothing: it must find the mapper and the runtime's interpreter.
