@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Covenant.Compiler;
 using Covenant.Core.Diagnostics;
+using Covenant.Targets;
 
 namespace Covenant.Cli;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Covenant.Cli.Commands;
 using Covenant.Compiler;
 using Covenant.Core.Diagnostics;
+using Covenant.Targets;
 
 namespace Covenant.Cli;
 

@@ -6,6 +6,7 @@ using Covenant.Codelets.Semantics;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping;
 using Covenant.Mapping.Search;
+using Covenant.Targets;
 
 namespace Covenant.Compiler;
 

@@ -38,10 +38,10 @@ internal static class TensorCorePlanning
         var graph = mapping.Graph;
 
         // 1. The architecture first: nothing else about a graph of another target is worth reporting.
-        if (graph.Target != KnownTargets.TensorCore)
+        if (graph.Target != TensorCoreArtifactExecutor.TargetName)
         {
             return Fail(TensorCoreDiagnostics.NotTensorCoreTarget, graph.Location,
-                $"architecture '{graph.Name}' has target '{graph.Target}'; the TensorCore target pass needs 'target: {KnownTargets.TensorCore}'");
+                $"architecture '{graph.Name}' has target '{graph.Target}'; the TensorCore target pass needs 'target: {TensorCoreArtifactExecutor.TargetName}'");
         }
 
         // 2. The mapping as a GEMM (operands, loops by role, capability, storage): every later step reads it.

@@ -19,7 +19,15 @@ public sealed class TensorCoreTarget(TensorCorePlanOptions? options = null) : IT
     public const string KernelFile = TensorCoreArtifactFiles.KernelFile;
     public const string ProgramFile = TensorCoreArtifactFiles.ProgramFile;
 
-    public string Name => KnownTargets.TensorCore;
+    public string Name => TensorCoreArtifactExecutor.TargetName;
+
+    /// <summary>TensorCore as the compiler, the runtime and the command line know it (listed in the compiler's BuiltinTargets).</summary>
+    public static TargetRegistration Registration { get; } = new(
+        TensorCoreArtifactExecutor.TargetName,
+        "NVIDIA tensor cores: CUDA C++ (mma.sync, ldmatrix, cp.async), run on the warp simulator",
+        new TensorCoreTarget(),
+        new TensorCoreArtifactExecutor(),
+        [new(5300, 5399), new(6300, 6399)]);
 
     public Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options)
     {
@@ -44,6 +52,6 @@ public sealed class TensorCoreTarget(TensorCorePlanOptions? options = null) : IT
             ArtifactFile.Text(ProgramFile, kernel.ToJson() + "\n"));
         var listing = plan.Describe() + "\n" + string.Create(CultureInfo.InvariantCulture,
             $"  at least {plan.PredictedCycles:F0} cycles (mma issue or global-to-shared traffic, whichever is larger)\n\n") + source;
-        return new TargetOutput(KnownTargets.TensorCore, files, listing, plan.PredictedCycles);
+        return new TargetOutput(TensorCoreArtifactExecutor.TargetName, files, listing, plan.PredictedCycles);
     }
 }

@@ -29,7 +29,15 @@ public sealed class VnniTarget : ITarget
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public string Name => KnownTargets.Vnni;
+    public string Name => VnniArtifactExecutor.TargetName;
+
+    /// <summary>VNNI as the compiler, the runtime and the command line know it (listed in the compiler's BuiltinTargets).</summary>
+    public static TargetRegistration Registration { get; } = new(
+        VnniArtifactExecutor.TargetName,
+        "x86 AVX-512 VNNI / AVX-VNNI: C with intrinsics, timed natively where the CPU has it, else simulated",
+        new VnniTarget(),
+        new VnniArtifactExecutor(new VnniPlanRebuilder()),
+        [new(5200, 5299), new(6200, 6299)]);
 
     public Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options)
     {
@@ -56,7 +64,7 @@ public sealed class VnniTarget : ITarget
         var cycles = plan.DotInstructions * plan.Isa.DotInterval / Math.Max(1, Math.Min(plan.Threads, plan.Isa.Cores));
         var listing = plan.Describe() + "\n" + string.Create(CultureInfo.InvariantCulture,
             $"  {plan.DotInstructions} vpdpbusd, at least {cycles:F0} cycles on {Math.Min(plan.Threads, plan.Isa.Cores)} cores\n\n") + source;
-        return new TargetOutput(KnownTargets.Vnni, files, listing, cycles);
+        return new TargetOutput(VnniArtifactExecutor.TargetName, files, listing, cycles);
     }
 
     /// <summary>Reads <see cref="PlanFile"/> back (null when it is not a plan file).</summary>

@@ -16,7 +16,10 @@ public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
 {
     public const string EngineName = "TensorCore warp simulator";
 
-    public string Target => Covenant.Acg.KnownTargets.TensorCore;
+    /// <summary>What an architecture's <c>target:</c> says for tensor cores.</summary>
+    public const string TargetName = "tensorcore";
+
+    public string Target => TargetName;
 
     public Result<Execution.Execution> Execute(LoadedArtifact artifact, IReadOnlyDictionary<string, TensorData> inputs, RunOptions options)
     {

@@ -15,7 +15,10 @@ public sealed class VnniArtifactExecutor(IVnniPlanRebuilder rebuilder) : IArtifa
 {
     public static readonly DiagnosticDescriptor KernelFailed = new("COV6201", "VNNI kernel did not run");
 
-    public string Target => KnownTargets.Vnni;
+    /// <summary>What an architecture's <c>target:</c> says for VNNI.</summary>
+    public const string TargetName = "vnni";
+
+    public string Target => TargetName;
 
     public Result<Execution.Execution> Execute(LoadedArtifact artifact, IReadOnlyDictionary<string, TensorData> inputs, RunOptions options)
     {

@@ -54,7 +54,7 @@ public sealed record VnniIsa(
     {
         ArgumentNullException.ThrowIfNull(graph);
         var location = graph.Location;
-        if (graph.Target != Covenant.Acg.KnownTargets.Vnni)
+        if (graph.Target != VnniArtifactExecutor.TargetName)
         {
             return Fail(VnniIsaDiagnostics.NotVnniTarget, $"architecture '{graph.Name}' has target '{graph.Target}', not 'vnni'");
         }

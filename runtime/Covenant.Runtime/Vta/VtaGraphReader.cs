@@ -20,10 +20,10 @@ internal sealed class VtaGraphReader(ArchitectureGraph graph)
 
     public Result<VtaConfig> Read()
     {
-        if (graph.Target != KnownTargets.Vta)
+        if (graph.Target != VtaArtifactExecutor.TargetName)
         {
             diagnostics.Report(VtaDiagnostics.NotVtaTarget, graph.Location,
-                $"architecture '{graph.Name}' has target '{graph.Target}'; the VTA target pass needs 'target: {KnownTargets.Vta}'");
+                $"architecture '{graph.Name}' has target '{graph.Target}'; the VTA target pass needs 'target: {VtaArtifactExecutor.TargetName}'");
         }
 
         var gemm = FindGemm();

@@ -1,8 +1,9 @@
 using Covenant.Mapping;
 using Covenant.Runtime.Artifacts;
 using Covenant.Targets.Vta.Lowering;
-using static Covenant.Targets.Tests.Lowering.TestMappings;
 using Covenant.Mapping.Model;
+using Covenant.Runtime.Vta;
+using static Covenant.Targets.Tests.Lowering.TestMappings;
 
 namespace Covenant.Targets.Tests.Lowering;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Covenant.Runtime.Artifacts;
 using Covenant.Targets.Vta.Lowering;
+using Covenant.Runtime.Vta;
 using static Covenant.Targets.Tests.Lowering.TestMappings;
 
 namespace Covenant.Targets.Tests.Lowering;

@@ -2,6 +2,7 @@ using Covenant.Mapping;
 using Covenant.Runtime.Artifacts;
 using Covenant.Targets.Vta;
 using Covenant.Targets.Vta.Lowering;
+using Covenant.Runtime.Vta;
 using static Covenant.Targets.Tests.Lowering.TestMappings;
 
 namespace Covenant.Targets.Tests.Lowering;

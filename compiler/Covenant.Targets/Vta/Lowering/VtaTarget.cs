@@ -14,7 +14,19 @@ namespace Covenant.Targets.Vta.Lowering;
 /// </summary>
 public sealed class VtaTarget : ITarget
 {
-    public string Name => KnownTargets.Vta;
+    public string Name => VtaArtifactExecutor.TargetName;
+
+    /// <summary>VTA as the compiler, the runtime and the command line know it (listed in the compiler's BuiltinTargets).</summary>
+    public static TargetRegistration Registration { get; } = new(
+        VtaArtifactExecutor.TargetName,
+        "TVM's VTA: LOAD/GEMM/ALU/STORE instruction streams, run on the cycle-counting simulator",
+        new VtaTarget(),
+        new VtaArtifactExecutor(),
+        [new(5000, 5199), new(6100, 6199), new(9501, 9501)])
+    {
+        CreateMeasurer = VtaSimulatorMeasurer.Create,
+        LowerBound = VtaSimulatorMeasurer.Bound,
+    };
 
     public Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options)
     {

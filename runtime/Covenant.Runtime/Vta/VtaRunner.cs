@@ -4,9 +4,8 @@ using System.Globalization;
 using System.Text;
 using Covenant.Codelets.Semantics;
 using Covenant.Runtime.Reference;
-using Covenant.Runtime.Vta;
 
-namespace Covenant.Runtime.Artifacts;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>One output of a run, compared with the reference interpreter's.</summary>
 public sealed record VtaOutputComparison(string Tensor, ComparisonResult Comparison);

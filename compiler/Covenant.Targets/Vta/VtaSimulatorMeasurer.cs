@@ -8,7 +8,7 @@ using Covenant.Runtime.Vta;
 using Covenant.Targets.Vta;
 using Covenant.Targets.Vta.Lowering;
 
-namespace Covenant.Compiler;
+namespace Covenant.Targets.Vta;
 
 /// <summary>
 /// VTA's measurer for <c>tune</c>: lowers a mapping to a VTA program and runs it on the cycle-counting simulator, in

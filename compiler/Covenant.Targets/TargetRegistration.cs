@@ -4,9 +4,8 @@ using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
 using Covenant.Mapping.Search;
 using Covenant.Runtime.Execution;
-using Covenant.Targets;
 
-namespace Covenant.Compiler;
+namespace Covenant.Targets;
 
 /// <summary>A block of diagnostic ids a target owns, both ends included: COV5000-COV5199.</summary>
 public sealed record DiagnosticIdRange(int First, int Last)
@@ -25,7 +24,7 @@ public delegate IMappingMeasurer? MeasurerFactory(TargetRegistration target, Arc
 
 /// <summary>
 /// Everything the compiler, the runtime and the command line need to know about one target, in one place: adding a
-/// target is one of these in <see cref="BuiltinTargets"/>.
+/// target is one of these, built in the target's own folder and listed once in the compiler's BuiltinTargets.
 /// </summary>
 /// <param name="Name">What an architecture's <c>target:</c> says.</param>
 /// <param name="Description">One line for <c>--help</c>.</param>
@@ -61,15 +60,15 @@ public sealed class RegisteredTargets
             throw new ArgumentException($"target '{twice.Key}' is registered twice", nameof(registrations));
         }
 
-        Passes = new Covenant.Targets.TargetRegistry(this.registrations.Select(r => r.Pass));
+        Passes = new TargetRegistry(this.registrations.Select(r => r.Pass));
     }
 
     public ImmutableArray<TargetRegistration> All => registrations;
 
     public IReadOnlyList<string> Names => [.. registrations.Select(r => r.Name)];
 
-    /// <summary>The target passes, for <see cref="CompilerPipeline.Compile"/>.</summary>
-    public Covenant.Targets.TargetRegistry Passes { get; }
+    /// <summary>The target passes, by name (what the compiler pipeline lowers with).</summary>
+    public TargetRegistry Passes { get; }
 
     public IEnumerable<IArtifactExecutor> Executors => registrations.Select(r => r.Executor);
 

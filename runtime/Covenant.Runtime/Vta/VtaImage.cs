@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Collections.Immutable;
 using Covenant.Codelets;
-using Covenant.Runtime.Vta;
 
-namespace Covenant.Runtime.Artifacts;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>
 /// Builds the DRAM image a lowered VTA program expects and reads results back, driven only by the memory map's

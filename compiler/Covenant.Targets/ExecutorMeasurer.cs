@@ -3,10 +3,9 @@ using Covenant.Mapping.Model;
 using Covenant.Mapping.Search;
 using Covenant.Runtime;
 using Covenant.Runtime.Execution;
-using Covenant.Targets;
 using Covenant.Runtime.Artifacts;
 
-namespace Covenant.Compiler;
+namespace Covenant.Targets;
 
 /// <summary>
 /// The measurer most targets share: lower the mapping, hold the files in memory (nothing is written), execute them with

@@ -3,9 +3,8 @@ using Covenant.Acg;
 using Covenant.Codelets;
 using Covenant.Core.Diagnostics;
 using Covenant.Runtime.Execution;
-using Covenant.Runtime.Vta;
 
-namespace Covenant.Runtime.Artifacts;
+namespace Covenant.Runtime.Vta;
 
 /// <summary>
 /// Runs VTA artifacts (<see cref="VtaProgramFiles"/>) on the <see cref="VtaSimulator"/>: packs the inputs per the
@@ -16,7 +15,10 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
 {
     public static readonly DiagnosticDescriptor SimulationFailed = new("COV6120", "VTA simulation failed");
 
-    public string Target => KnownTargets.Vta;
+    /// <summary>What an architecture's <c>target:</c> says for VTA.</summary>
+    public const string TargetName = "vta";
+
+    public string Target => TargetName;
 
     public Result<Execution.Execution> Execute(LoadedArtifact artifact, IReadOnlyDictionary<string, TensorData> inputs, RunOptions runOptions)
     {
