@@ -8,6 +8,7 @@
 # Options: SUITES="resnet50 ..." ARCHS="vta ..." restrict the sweep; TUNE=0 skips the tune run.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+root=$(pwd)
 dotnet build -c Release tools/covenantc >/dev/null || { echo "build failed" >&2; exit 1; }
 covenantc=(dotnet tools/covenantc/bin/Release/net10.0/covenantc.dll)
 work=$(mktemp -d)
@@ -26,7 +27,10 @@ for suite in $suites; do
         [ -d "$out" ] || continue
         # mapping.json carries the wall-clock seconds of mapping and lowering: those go, and keys are sorted.
         (cd "$out" && find . -type f | sort | while read -r f; do
-            if [ "$(basename "$f")" = mapping.json ]; then
+            if [ "$(basename "$f")" = artifact.json ]; then
+                # compiledFrom names the codelet by its absolute path: hash it relative to the checkout.
+                hash=$(sed "s#$root/##g" "$f" | sha256sum | cut -c1-16)
+            elif [ "$(basename "$f")" = mapping.json ]; then
                 hash=$(python3 -c 'import json,sys
 def strip(v):
     if isinstance(v, dict): return {k: strip(x) for k, x in v.items() if not k.endswith("Seconds")}
