@@ -38,10 +38,17 @@ public sealed record ArtifactManifest(
 
     public static readonly DiagnosticDescriptor NotAnArtifact = new("COV0005", "not an artifact directory");
 
+    public static readonly DiagnosticDescriptor OutsideTheArtifact = new("COV0006", "an artifact file outside the artifact's folder");
+
     /// <summary>Reads <c>artifact.json</c> from <paramref name="directory"/>, as a diagnostic when it is missing or malformed.</summary>
     public static Result<ArtifactManifest> Read(string directory)
     {
         var path = Path.Combine(directory, FileName);
+        if (Execution.ArtifactFiles.Escape(directory, FileName) is { } reason)
+        {
+            return Result<ArtifactManifest>.Failure(OutsideTheArtifact.Create(SourceLocation.OfFile(directory), reason));
+        }
+
         if (!File.Exists(path))
         {
             return Result<ArtifactManifest>.Failure(NotAnArtifact.Create(SourceLocation.OfFile(directory),

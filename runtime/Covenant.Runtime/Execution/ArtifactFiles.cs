@@ -24,6 +24,45 @@ public abstract class ArtifactFiles
 
     public static ArtifactFiles InDirectory(string directory) => new DirectoryFiles(directory);
 
+    /// <summary>
+    /// Why <paramref name="name"/>, as an artifact names its files, would read something outside
+    /// <paramref name="directory"/>; null when it stays inside. An artifact's files are plain names in its own folder: no
+    /// absolute path, no separator (so no <c>..</c>), and a symbolic link only to a file in the same folder. Without
+    /// this, a manifest could point <c>run</c> at any file of the machine (and print its first line in a parse error).
+    /// </summary>
+    public static string? Escape(string directory, string name)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (string.IsNullOrEmpty(name) || Path.IsPathRooted(name) || name.IndexOfAny(['/', '\\']) >= 0 || name is "." or "..")
+        {
+            return $"'{name}' is not a file name inside the artifact (an artifact names its own files; paths are refused)";
+        }
+
+        var root = Real(Path.GetFullPath(directory));
+        var file = new FileInfo(Path.Combine(root, name));
+        if (file.LinkTarget is null)
+        {
+            return null; // a plain file, or none (whoever reads it reports that)
+        }
+
+        string target;
+        try
+        {
+            target = file.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file.FullName;
+        }
+        catch (IOException e)
+        {
+            return $"'{name}' is a link that does not resolve ({e.Message})";
+        }
+
+        return Real(Path.GetDirectoryName(target) ?? "") == root ? null : $"'{name}' is a link to {target}, outside the artifact folder";
+    }
+
+    private static string Real(string directory) =>
+        System.IO.Directory.Exists(directory) && System.IO.Directory.ResolveLinkTarget(directory, returnFinalTarget: true) is { } target
+            ? Path.TrimEndingDirectorySeparator(target.FullName)
+            : Path.TrimEndingDirectorySeparator(directory);
+
     public static ArtifactFiles InMemory(string label, IReadOnlyDictionary<string, byte[]> files) =>
         new MemoryFiles(label, files.ToImmutableDictionary(StringComparer.Ordinal));
 
@@ -33,9 +72,12 @@ public abstract class ArtifactFiles
 
         public override string? Directory => directory;
 
-        public override bool Exists(string name) => File.Exists(Path.Combine(directory, name));
+        public override bool Exists(string name) => File.Exists(Inside(name));
 
-        public override byte[] ReadBytes(string name) => File.ReadAllBytes(Path.Combine(directory, name));
+        public override byte[] ReadBytes(string name) => File.ReadAllBytes(Inside(name));
+
+        private string Inside(string name) =>
+            Escape(directory, name) is { } reason ? throw new ArtifactEscapeException(reason) : Path.Combine(directory, name);
     }
 
     private sealed class MemoryFiles(string label, ImmutableDictionary<string, byte[]> files) : ArtifactFiles
@@ -50,3 +92,6 @@ public abstract class ArtifactFiles
             files.TryGetValue(name, out var bytes) ? bytes : throw new FileNotFoundException($"the in-memory artifact {label} has no file '{name}'", name);
     }
 }
+
+/// <summary>A file name of an artifact that would read outside its folder (see <see cref="ArtifactFiles.Escape"/>).</summary>
+public sealed class ArtifactEscapeException(string message) : IOException(message);

@@ -92,6 +92,15 @@ public static class ArtifactRunner
             return Result<LoadedArtifact>.Failure(manifest.Diagnostics);
         }
 
+        var escapes = new[] { manifest.Value.CodeletFile, manifest.Value.ArchitectureFile }
+            .Select(name => ArtifactFiles.Escape(directory, name)).OfType<string>()
+            .Select(reason => ArtifactManifest.OutsideTheArtifact.Create(SourceLocation.OfFile(Path.Combine(directory, ArtifactManifest.FileName)), reason))
+            .ToImmutableArray();
+        if (!escapes.IsEmpty)
+        {
+            return Result<LoadedArtifact>.Failure(escapes);
+        }
+
         var codelet = CodeletLoader.Load(Path.Combine(directory, manifest.Value.CodeletFile));
         var graph = AcgLoader.Load(Path.Combine(directory, manifest.Value.ArchitectureFile));
         return Assemble(ArtifactFiles.InDirectory(directory), manifest.Value, codelet, graph);

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
+using Covenant.Runtime.Execution;
+
 namespace Covenant.Runtime.Vta;
 
 /// <summary>
@@ -38,7 +40,7 @@ public static class VtaProgramFiles
     }
 
     public static VtaProgram Load(string directory) =>
-        Load(name => Path.Combine(directory, name) is var path && (name != ListingFile || File.Exists(path)) ? File.ReadAllBytes(path) : null);
+        Load(name => ArtifactFiles.InDirectory(directory) is var files && (name != ListingFile || files.Exists(name)) ? files.ReadBytes(name) : null);
 
     /// <summary>Reads the program through <paramref name="readFile"/> (a file's bytes by name, null when it is absent), so an artifact held in memory loads too.</summary>
     public static VtaProgram Load(Func<string, byte[]?> readFile)
