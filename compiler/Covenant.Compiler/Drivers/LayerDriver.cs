@@ -69,6 +69,11 @@ public sealed class LayerDriver(RegisteredTargets targets)
         ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(layer);
         var path = suite.CodeletPath(layer, codeletDirectory);
+        if (CodeletNotFound(suite, layer, codeletDirectory) is { } missing)
+        {
+            return Result<LayerInstance>.Failure(missing);
+        }
+
         var codelet = CodeletLoader.Load(path);
         if (!codelet.Succeeded)
         {
@@ -83,12 +88,14 @@ public sealed class LayerDriver(RegisteredTargets targets)
 
     /// <summary>Every layer in order, each reported to <paramref name="progress"/> as it finishes.</summary>
     public ImmutableArray<LayerResult> Run(Suite suite, IEnumerable<SuiteLayer> layers, string architecturePath, LayerDriverOptions options,
-        Action<LayerResult>? progress = null)
+        Action<LayerResult>? progress = null, Action<SuiteLayer, int, int>? starting = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
         var results = ImmutableArray.CreateBuilder<LayerResult>();
-        foreach (var layer in layers)
+        var list = layers.ToList();
+        foreach (var layer in list)
         {
+            starting?.Invoke(layer, results.Count + 1, list.Count);
             var result = RunLayer(suite, layer, architecturePath, options);
             results.Add(result);
             progress?.Invoke(result);
@@ -130,11 +137,35 @@ public sealed class LayerDriver(RegisteredTargets targets)
         ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(options);
+        if (CodeletNotFound(suite, layer, options.CodeletDirectory) is { } missing)
+        {
+            return (Result<Compilation>.Failure(missing), 0);
+        }
+
         var mapperOptions = options.Pin?.Invoke(layer) is { } pinned ? options.MapperOptions with { Pinned = pinned } : options.MapperOptions;
         var request = new CompileRequest(suite.CodeletPath(layer, options.CodeletDirectory), architecturePath, layer.Bindings, mapperOptions, options.TargetOptions);
         var clock = Stopwatch.StartNew();
         var compiled = CompilerPipeline.Compile(request, Targets.Passes);
         return (compiled, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The error for a layer whose codelet file is missing, positioned on the layer in the suite, saying where it looked
+    /// and how to look elsewhere (a suite kept outside codelets/suites/ finds nothing by default); null when it is there.
+    /// </summary>
+    private static Diagnostic? CodeletNotFound(Suite suite, SuiteLayer layer, string? codeletDirectory)
+    {
+        var path = suite.CodeletPath(layer, codeletDirectory);
+        if (File.Exists(path))
+        {
+            return null;
+        }
+
+        var where = codeletDirectory is null
+            ? $"looked in {Path.GetDirectoryName(path)}, the suite folder's parent; pass --codelets DIR to look elsewhere"
+            : $"looked in --codelets {codeletDirectory}";
+        return CoreDiagnostics.FileNotFound.Create(layer.Location,
+            $"layer '{layer.Name}' uses codelet '{layer.Codelet}', but there is no {layer.Codelet}.cdlt ({where})");
     }
 
     /// <summary>Runs a compilation in memory (nothing written) with its target's executor and checks it against the reference.</summary>

@@ -186,8 +186,10 @@ public static class CompileCommands
                 Run = !parse.GetValue(noRun),
                 Seed = parse.GetValue(seed),
             };
+            // Progress on stderr as each layer starts (a large layer can take minutes), like compare's.
             var results = new LayerDriver(context.Targets).Run(loaded.Value, layers, parse.GetRequiredValue(arch), options,
-                result => PrintSuiteRow(context, result, json));
+                result => PrintSuiteRow(context, result, json),
+                (layer, index, count) => context.Error.WriteLine($"[{index}/{count}] {layer.Name}: {(options.Run ? "compiling and running" : "compiling")}"));
             var rows = results.Select(SuiteRow).ToList();
             var failed = results.Any(r => r.CompileFailed || r.RunFailed);
             var mismatched = results.Any(r => r.Run is { Succeeded: true } run && !run.Value.Match);
@@ -241,14 +243,16 @@ public static class CompileCommands
     private static object SuiteRow(LayerResult result)
     {
         var name = result.Layer.Name;
-        if (result.CompileFailed)
+        if (result.CompileFailed || result.RunFailed)
         {
-            return new { name, match = false, error = "compile failed" };
-        }
-
-        if (result.RunFailed)
-        {
-            return new { name, match = false, error = "run failed" };
+            var diagnostics = result.CompileFailed ? result.Diagnostics : result.Run!.Diagnostics;
+            return new
+            {
+                name,
+                match = false,
+                error = result.CompileFailed ? "compile failed" : "run failed",
+                diagnostics = diagnostics.Where(d => d.IsError).Select(d => d.ToString()).ToArray(),
+            };
         }
 
         if (result.Run is not { Value: { } report })
