@@ -75,7 +75,10 @@ public sealed record ArtifactManifest(
         }
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            return Result<ArtifactManifest>.Failure(NotAnArtifact.Create(SourceLocation.OfFile(path), e.Message));
+            return Result<ArtifactManifest>.Failure(e is JsonException json
+                ? NotAnArtifact.Create(json.LineNumber is { } line ? new SourceLocation(path, (int)line + 1, (int)(json.BytePositionInLine ?? 0) + 1) : SourceLocation.OfFile(path),
+                    $"{FileName} is not a manifest" + (json.Path is { Length: > 1 } at ? $" (at {at})" : "") + "; recompile the artifact")
+                : NotAnArtifact.Create(SourceLocation.OfFile(path), e.Message));
         }
     }
 

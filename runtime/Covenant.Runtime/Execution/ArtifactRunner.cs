@@ -76,6 +76,27 @@ public static class RunDiagnostics
 {
     public static readonly DiagnosticDescriptor NoExecutor = new("COV6001", "no executor for the target");
     public static readonly DiagnosticDescriptor BrokenArtifact = new("COV6002", "the artifact does not load");
+
+    /// <summary>
+    /// COV6002 for an artifact whose file could not be read: for a JSON file edited by hand, where in
+    /// <paramref name="file"/> it stopped making sense (System.Text.Json's own text names .NET types, not the artifact).
+    /// </summary>
+    public static Diagnostic Broken(SourceLocation location, string file, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception is not System.Text.Json.JsonException json)
+        {
+            return BrokenArtifact.Create(location, exception.Message);
+        }
+
+        // Positioned in the JSON file itself when it is one file of the artifact's folder.
+        var path = Path.Combine(location.File, file);
+        var where = json.LineNumber is { } line && File.Exists(path)
+            ? new SourceLocation(path, (int)line + 1, (int)(json.BytePositionInLine ?? 0) + 1)
+            : location;
+        return BrokenArtifact.Create(where, $"{file} is not what the compiler wrote" + (json.Path is { Length: > 1 } at ? $" (at {at})" : "") + "; recompile the artifact");
+    }
 }
 
 /// <summary>

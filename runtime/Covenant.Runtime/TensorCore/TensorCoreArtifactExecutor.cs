@@ -39,7 +39,7 @@ public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException or NotSupportedException)
         {
-            return Result<Execution.Execution>.Failure(RunDiagnostics.BrokenArtifact.Create(location, e.Message));
+            return Result<Execution.Execution>.Failure(RunDiagnostics.Broken(location, TensorCoreArtifactFiles.ProgramFile, e));
         }
 
         return Simulate(kernel, inputs, location, artifact.Manifest.PredictedCycles);

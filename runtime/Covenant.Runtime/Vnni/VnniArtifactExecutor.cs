@@ -35,7 +35,7 @@ public sealed class VnniArtifactExecutor(IVnniPlanRebuilder rebuilder) : IArtifa
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return Result<Execution.Execution>.Failure(RunDiagnostics.BrokenArtifact.Create(location, e.Message));
+            return Result<Execution.Execution>.Failure(RunDiagnostics.Broken(location, VnniArtifactFiles.PlanFile, e));
         }
 
         VnniRunResult result;
@@ -46,7 +46,7 @@ public sealed class VnniArtifactExecutor(IVnniPlanRebuilder rebuilder) : IArtifa
         }
         catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
         {
-            return Result<Execution.Execution>.Failure(RunDiagnostics.BrokenArtifact.Create(location, e.Message));
+            return Result<Execution.Execution>.Failure(RunDiagnostics.Broken(location, VnniArtifactFiles.PlanFile, e));
         }
         catch (VnniBuildException e)
         {

@@ -31,7 +31,7 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException or InvalidDataException)
         {
-            return Result<Execution.Execution>.Failure(RunDiagnostics.BrokenArtifact.Create(SourceLocation.OfFile(artifact.Directory), e.Message));
+            return Result<Execution.Execution>.Failure(RunDiagnostics.Broken(SourceLocation.OfFile(artifact.Directory), "program.json or memory-map.json", e));
         }
 
         var dram = VtaImage.Build(program, inputs);
