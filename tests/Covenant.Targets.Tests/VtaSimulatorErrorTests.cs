@@ -180,6 +180,22 @@ public sealed class VtaSimulatorErrorTests
     }
 
     [Test]
+    public void AluWithAnImmediateStillRangeChecksItsSourceIndex()
+    {
+        // The immediate replaces ACC[src], but the reference simulator checks the src index all the same and aborts.
+        var image = SmallImage();
+        var uops = image.PutUops([new VtaUop(0, 2047, 0)]);
+        var result = VtaTestSupport.Run(Config,
+        [
+            Load(VtaMemoryType.Uop, 0, uops / 4, 1, 1, 1),
+            new VtaAlu { AluOpcode = VtaAluOpcode.Add, UseImm = true, Imm = 1, UopEnd = 1, IterIn = 2, SrcFactorIn = 1 },
+            new VtaFinish(),
+        ], image);
+        var issue = Expect(result, SramOutOfRange);
+        Assert.That(issue.Message, Does.Contain("addresses ACC row 2048 through its src index, but the ACC buffer has 2048 rows"));
+    }
+
+    [Test]
     public void GemmReadBeyondTheWeights()
     {
         var image = SmallImage();

@@ -300,10 +300,9 @@ internal sealed class VtaComputeUnit
 
         CheckUopRange(alu);
         CheckIndexRange(alu, exec.Simulator.UopDst, alu.DstFactorOut, alu.DstFactorIn, exec.Config.AccDepth, "dst", "ACC");
-        if (!alu.UseImm)
-        {
-            CheckIndexRange(alu, exec.Simulator.UopSrc, alu.SrcFactorOut, alu.SrcFactorIn, exec.Config.AccDepth, "src", "ACC");
-        }
+        // The src index is range-checked even when the immediate replaces ACC[src]: the reference functional simulator
+        // computes and checks it before it looks at use_imm, and aborts, so a program that passes here runs there.
+        CheckIndexRange(alu, exec.Simulator.UopSrc, alu.SrcFactorOut, alu.SrcFactorIn, exec.Config.AccDepth, "src", "ACC");
 
         AluCounter += uops;
         var acc = exec.Simulator.Acc;
