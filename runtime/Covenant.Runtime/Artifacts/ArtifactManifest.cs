@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Covenant.Core.Diagnostics;
+using Covenant.Runtime.Execution;
 
 namespace Covenant.Runtime.Artifacts;
 
@@ -44,7 +45,7 @@ public sealed record ArtifactManifest(
     public static Result<ArtifactManifest> Read(string directory)
     {
         var path = Path.Combine(directory, FileName);
-        if (Execution.ArtifactFiles.Escape(directory, FileName) is { } reason)
+        if (ArtifactFiles.Escape(directory, FileName) is { } reason)
         {
             return Result<ArtifactManifest>.Failure(OutsideTheArtifact.Create(SourceLocation.OfFile(directory), reason));
         }
@@ -76,8 +77,7 @@ public sealed record ArtifactManifest(
         catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException or NotSupportedException)
         {
             return Result<ArtifactManifest>.Failure(e is JsonException json
-                ? NotAnArtifact.Create(json.LineNumber is { } line ? new SourceLocation(path, (int)line + 1, (int)(json.BytePositionInLine ?? 0) + 1) : SourceLocation.OfFile(path),
-                    $"{FileName} is not a manifest" + (json.Path is { Length: > 1 } at ? $" (at {at})" : "") + "; recompile the artifact")
+                ? NotAnArtifact.Create(RunDiagnostics.JsonLocation(json, path), $"{FileName} is not a manifest{RunDiagnostics.JsonPath(json)}; recompile the artifact")
                 : NotAnArtifact.Create(SourceLocation.OfFile(path), e.Message));
         }
     }

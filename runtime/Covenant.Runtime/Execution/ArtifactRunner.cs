@@ -92,10 +92,22 @@ public static class RunDiagnostics
 
         // Positioned in the JSON file itself when it is one file of the artifact's folder.
         var path = Path.Combine(location.File, file);
-        var where = json.LineNumber is { } line && File.Exists(path)
-            ? new SourceLocation(path, (int)line + 1, (int)(json.BytePositionInLine ?? 0) + 1)
-            : location;
-        return BrokenArtifact.Create(where, $"{file} is not what the compiler wrote" + (json.Path is { Length: > 1 } at ? $" (at {at})" : "") + "; recompile the artifact");
+        return BrokenArtifact.Create(File.Exists(path) ? JsonLocation(json, path) : location,
+            $"{file} is not what the compiler wrote{JsonPath(json)}; recompile the artifact");
+    }
+
+    /// <summary>Where in <paramref name="path"/> a JSON error stopped, one-based; the file alone when the reader did not say.</summary>
+    public static SourceLocation JsonLocation(System.Text.Json.JsonException json, string path)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return json.LineNumber is { } line ? new SourceLocation(path, (int)line + 1, (int)(json.BytePositionInLine ?? 0) + 1) : SourceLocation.OfFile(path);
+    }
+
+    /// <summary>" (at $.path)" for a JSON error below the document's root, else nothing.</summary>
+    public static string JsonPath(System.Text.Json.JsonException json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return json.Path is { Length: > 1 } at ? $" (at {at})" : "";
     }
 }
 
