@@ -39,8 +39,11 @@ public static class VtaProgramFiles
         File.WriteAllText(Path.Combine(directory, ListingFile), program.Listing);
     }
 
-    public static VtaProgram Load(string directory) =>
-        Load(name => ArtifactFiles.InDirectory(directory) is var files && (name != ListingFile || files.Exists(name)) ? files.ReadBytes(name) : null);
+    public static VtaProgram Load(string directory)
+    {
+        var files = ArtifactFiles.InDirectory(directory);
+        return Load(name => name != ListingFile || files.Exists(name) ? files.ReadBytes(name) : null);
+    }
 
     /// <summary>Reads the program through <paramref name="readFile"/> (a file's bytes by name, null when it is absent), so an artifact held in memory loads too.</summary>
     public static VtaProgram Load(Func<string, byte[]?> readFile)
