@@ -20,7 +20,7 @@ public class CompareBrowserTests
         {
             var report = Path.Combine(folder, "report.html");
             var run = CliRun.Of("compare", CompareCommandTests.TinySuite(folder), "--codelets", CompareCommandTests.Codelets,
-                "--arch", CompareCommandTests.Vta, "--arch", CompareCommandTests.Vta32, "--only", "g16,g32", "--out", report);
+                "--arch", CompareCommandTests.Vta, "--arch", CompareCommandTests.Vta32, "--only", "g16,g32", "--html", report);
             Assert.That(run.ExitCode, Is.Zero, run.ToString());
 
             var output = Path.Combine(folder, "browser");

@@ -16,7 +16,8 @@ internal sealed record BenchOptions
           --threads N           threads for both libraries (default: the architecture's core count)
           --min-time SECONDS    time each side at least this long per layer (default 0.3); median of the runs
           --max-reps N          at most N timed runs per side (default 50)
-          --out DIR             where bench.csv and bench.json go (default out/bench, which git ignores)
+          -o, --output DIR      where bench.csv and bench.json go (default out/bench, which git ignores;
+                                --out is the old spelling)
           --no-onednn           time our kernels only
           --no-uncapped         skip the uncapped oneDNN column (a child process)
           --no-install          do not apt-get libdnnl-dev when it is missing
@@ -77,7 +78,7 @@ internal sealed record BenchOptions
                 case "--threads": options.Threads = Int(); break;
                 case "--min-time": options.MinTime = double.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--max-reps": options.MaxReps = Int(); break;
-                case "--out": options.Out = Value(); break;
+                case "-o" or "--output" or "--out": options.Out = Value(); break;
                 case "--no-onednn": options.OneDnn = false; break;
                 case "--no-uncapped": options.Uncapped = false; break;
                 case "--no-install": options.Install = false; break;
@@ -147,7 +148,7 @@ internal sealed record BenchOptions
         yield return MaxReps.ToString(CultureInfo.InvariantCulture);
         yield return "--seed";
         yield return Seed.ToString(CultureInfo.InvariantCulture);
-        yield return "--out";
+        yield return "--output";
         yield return Out;
         yield return "--child-uncapped";
     }

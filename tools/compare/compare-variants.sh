@@ -25,7 +25,7 @@ for group in "${groups[@]}"; do
     args=()
     for arch in ${group#*:}; do args+=(--arch "$arch"); done
     echo "== $name on the $label variants"
-    "${covenantc[@]}" compare "$suite" "${args[@]}" --out "$out/$name-$label.html" --csv "$out/$name-$label.csv" "$@"
+    "${covenantc[@]}" compare "$suite" "${args[@]}" --html "$out/$name-$label.html" --csv "$out/$name-$label.csv" "$@"
     code=$?
     [ $code -gt $status ] && status=$code
     if [ -f "$out/$name-$label.html" ]; then

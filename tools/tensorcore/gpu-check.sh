@@ -4,7 +4,7 @@
 # (with cuBLAS), run it on those inputs, compare its outputs with the reference (TensorCoreCheck compare: integers
 # exactly, f32 within the stated bound), and print its time next to cublasGemmStridedBatchedEx's on the same GEMM.
 #
-#   tools/tensorcore/gpu-check.sh [--arch sm90|sm80|both] [--iterations N] [--suite] [--out DIR] [LAYER...]
+#   tools/tensorcore/gpu-check.sh [--arch sm90|sm80|both] [--iterations N] [--suite] [-o|--output DIR] [LAYER...]
 #
 # A LAYER is CODELET:NAME=VALUE,NAME=VALUE (e.g. gemm_f16:M=384,N=1024,K=1024). --suite adds the BERT-Large layers and
 # ResNet-50's 3x3 convolutions, int8 and f16. With no layer and no --suite, a small default set runs.
@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --arch) arch=$2; shift 2 ;;
     --iterations) iterations=$2; shift 2 ;;
-    --out) out=$2; shift 2 ;;
+    -o|--output|--out) out=$2; shift 2 ;;  # --out: the old spelling
     --suite) suite=1; shift ;;
     -h|--help) sed -n 2,12p "$0"; exit 0 ;;
     *) layers+=("$1"); shift ;;

@@ -23,7 +23,8 @@ public static class CompareCommand
         };
         var only = new Option<string[]>("--only") { Description = "Compare only these layers (repeatable or comma-separated)." };
         var codelets = new Option<string?>("--codelets") { Description = "Where the codelets are (default: the suite folder's parent)." };
-        var output = new Option<string?>("--out") { Description = "Write the HTML report (self-contained, opens offline) to this file." };
+        // Report files are named by their format (--html, --csv); --out is the spelling of earlier releases.
+        var html = new Option<string?>("--html", "--out") { Description = "Write the HTML report (self-contained, opens offline) to this file." };
         var csv = new Option<string?>("--csv") { Description = "Write one CSV row per layer and architecture to this file." };
         var json = new Option<bool>("--json") { Description = "Print the comparison as JSON on stdout instead of the tables." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random inputs of the runs.", DefaultValueFactory = _ => 1 };
@@ -33,11 +34,11 @@ public static class CompareCommand
             $"with charts. A layer that does not map on an architecture is shown with the reason. Exit {CompileCommands.Mismatch} if an output " +
             "differs from the reference, 1 on a user error or a failed run.")
         {
-            suite, arch, only, codelets, output, csv, json, seed, noRun,
+            suite, arch, only, codelets, html, csv, json, seed, noRun,
         };
         command.SetAction(parse =>
         {
-            var outputs = new[] { ("--out", parse.GetValue(output)), ("--csv", parse.GetValue(csv)) };
+            var outputs = new[] { ("--html", parse.GetValue(html)), ("--csv", parse.GetValue(csv)) };
             var bad = false;
             foreach (var (flag, path) in outputs)
             {
@@ -83,7 +84,7 @@ public static class CompareCommand
 
                 try
                 {
-                    File.WriteAllText(path, flag == "--out" ? CompareHtmlWriter.Write(report) : CompareCsvWriter.Write(report));
+                    File.WriteAllText(path, flag == "--html" ? CompareHtmlWriter.Write(report) : CompareCsvWriter.Write(report));
                     context.Error.WriteLine($"wrote {path}");
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -30,7 +30,8 @@ public static class TuneCommand
         var records = new Option<string?>("--records") { Description = "Append every trial to this JSON-lines file and resume from what it holds." };
         var only = new Option<string[]>("--only") { Description = "Tune only these layers (repeatable or comma-separated)." };
         var codelets = new Option<string?>("--codelets") { Description = "Where the codelets are (default: the suite folder's parent)." };
-        var seed = new Option<uint>("--seed") { Description = "Seed of the search.", DefaultValueFactory = _ => 1 };
+        // ulong like every other --seed, so one flag name has one type; the search itself takes 32 bits.
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the search (at most 4294967295).", DefaultValueFactory = _ => 1 };
         var measure = new Option<string>("--measure")
         {
             Description = "target: measure on the target (VTA simulator cycles, native VNNI time); model: rank by the cost model only.",
@@ -70,6 +71,11 @@ public static class TuneCommand
                 bad.Add("--measure-per-step must be at least 1");
             }
 
+            if (parse.GetValue(seed) > uint.MaxValue)
+            {
+                bad.Add($"--seed must be at most {uint.MaxValue} (the search's generator takes a 32-bit seed)");
+            }
+
             if (bad.Count > 0)
             {
                 foreach (var message in bad)
@@ -90,7 +96,7 @@ public static class TuneCommand
                 MeasureOnTarget = parse.GetRequiredValue(measure) == "target",
                 Search = SearchOptions.Default with
                 {
-                    Seed = parse.GetValue(seed),
+                    Seed = (uint)parse.GetValue(seed),
                     Correction = !parse.GetValue(noCorrection),
                     Population = parse.GetValue(population),
                 },
