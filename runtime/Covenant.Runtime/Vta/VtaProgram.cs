@@ -120,7 +120,15 @@ public sealed record VtaTensorLayout(
 }
 
 /// <summary>One region of the DRAM image. <see cref="Layout"/> is set for tensors.</summary>
-public sealed record VtaDramRegion(string Name, VtaRegionKind Kind, long Address, long SizeBytes, VtaTensorLayout? Layout);
+public sealed record VtaDramRegion(string Name, VtaRegionKind Kind, long Address, long SizeBytes, VtaTensorLayout? Layout)
+{
+    /// <summary>
+    /// The bytes of the region (offsets from its start, sorted, coalesced) that must hold zero for the program to compute
+    /// the right result: padding it reads (<see cref="VtaZeroRanges"/>). Every other byte may hold anything before the
+    /// host writes the tensors and micro-ops.
+    /// </summary>
+    public ImmutableArray<VtaByteRange> MustBeZero { get; init; } = [];
+}
 
 /// <summary>
 /// The DRAM image a stream expects: it starts at <see cref="PhysicalBase"/> and is <see cref="SizeBytes"/> long; every
