@@ -99,12 +99,12 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
             return Result<VtaDram>.Failure(BadZeroRanges.Create(mapFile, malformed));
         }
 
+        var dram = VtaImage.Build(program, inputs, runOptions.DramGarbage ? runOptions.Seed : null);
         if (runOptions.DramGarbage && VtaZeroRanges.FirstUnlisted(program.MemoryMap, program.Config, program.Instructions) is { } unlisted)
         {
             return Result<VtaDram>.Failure(BadZeroRanges.Create(mapFile, unlisted));
         }
 
-        var dram = VtaImage.Build(program, inputs, runOptions.DramGarbage ? runOptions.Seed : null);
         return VtaZeroRanges.FirstNonZero(program.MemoryMap, dram) is { } dirty
             ? Result<VtaDram>.Failure(PaddingNotZero.Create(SourceLocation.OfFile(artifact.Directory), dirty))
             : Result<VtaDram>.Success(dram);

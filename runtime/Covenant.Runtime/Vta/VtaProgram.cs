@@ -79,8 +79,8 @@ public sealed record VtaLayoutLevel(int Part, long Divisor, long Modulus, long E
 }
 
 /// <summary>
-/// How a tensor's logical elements map to the bytes of its DRAM region. Every byte not written by some element is
-/// zero (padding lanes, padded rows). Values are stored little-endian in <see cref="StoredBytes"/> bytes (an 8-bit
+/// How a tensor's logical elements map to the bytes of its DRAM region. A byte not written by any element (padding
+/// lanes, padded rows) must be zero where the program reads it: the region's <see cref="VtaDramRegion.MustBeZero"/>. Values are stored little-endian in <see cref="StoredBytes"/> bytes (an 8-bit
 /// value in 4 bytes is sign-extended for i8, zero-extended for u8). With <see cref="Planes"/> = 4 an int32 value is
 /// split into byte planes: byte k of the value (k = 0 least significant) is at <c>k · PlaneBytes + offset</c>.
 /// </summary>

@@ -179,7 +179,7 @@ public static class VtaZeroRanges
                 continue;
             }
 
-            if (region.Address < map.PhysicalBase || region.SizeBytes < 0 || (Int128)region.Address + region.SizeBytes > (Int128)map.PhysicalBase + map.SizeBytes)
+            if (!Inside(map, region))
             {
                 return string.Create(CultureInfo.InvariantCulture, $"$.regions[{i}] ('{region.Name}') is not inside the DRAM image, so its mustBeZero ranges cannot be either; recompile the artifact");
             }
@@ -246,7 +246,7 @@ public static class VtaZeroRanges
     {
         ArgumentNullException.ThrowIfNull(map);
         var reads = Reads(map, config, instructions);
-        foreach (var region in map.Regions)
+        foreach (var region in map.Regions.Where(r => Inside(map, r)))
         {
             var listed = new bool[checked((int)region.SizeBytes)];
             foreach (var (offset, length) in region.MustBeZero.SelectMany(r => r.Ranges()))
@@ -267,4 +267,8 @@ public static class VtaZeroRanges
 
         return null;
     }
+
+    /// <summary>The region lies inside the image (a hand-edited map may say otherwise; that is reported where the image is built).</summary>
+    private static bool Inside(VtaMemoryMap map, VtaDramRegion region) =>
+        region.Address >= map.PhysicalBase && region.SizeBytes >= 0 && (Int128)region.Address + region.SizeBytes <= (Int128)map.PhysicalBase + map.SizeBytes;
 }
