@@ -69,6 +69,23 @@ public sealed class DramGarbageCommandTests
         });
     }
 
+    [Test]
+    public void AListedRangeOverATensorIsRefusedAsTheMapsFault()
+    {
+        WithArtifact("vta", "conv2d", "N=1,H=8,W=8,C=3,K=16,R=3,S=3,pad=1", artifact =>
+        {
+            var map = ReadMap(artifact);
+            var x = Region(map, "x")["mustBeZero"]![0]!;
+            (x["offset"], x["length"]) = (0, 16);
+            WriteMap(artifact, map);
+
+            var run = CliRun.Of("run", artifact);
+
+            Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
+            Assert.That(run.Error, Does.Contain("COV6130").And.Contain("region 'x'").And.Contain("a tensor element is stored there"), run.ToString());
+        });
+    }
+
     [TestCase("vnni-avx512")]
     [TestCase("tensorcore-sm80")]
     public void OtherTargetsSayTheOptionDoesNotApply(string arch)

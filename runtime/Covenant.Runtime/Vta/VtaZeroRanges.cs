@@ -228,8 +228,11 @@ public static class VtaZeroRanges
                     var at = bytes.IndexOfAnyExcept((byte)0);
                     if (at >= 0)
                     {
+                        // A listed byte a tensor element is stored in is the map's fault, not the host's.
+                        var element = region.Layout is { } layout && ElementBytes(layout, region.SizeBytes)[offset + at];
+                        var fix = element ? "but a tensor element is stored there, so the list is wrong; recompile the artifact" : "padding the program reads; the host must zero those bytes";
                         return string.Create(CultureInfo.InvariantCulture,
-                            $"byte {offset + at} of region '{region.Name}' (address 0x{region.Address + offset + at:x}) is 0x{bytes[at]:x2}, but memory-map.json lists {range} of that region as mustBeZero: padding the program reads; the host must zero those bytes");
+                            $"byte {offset + at} of region '{region.Name}' (address 0x{region.Address + offset + at:x}) is 0x{bytes[at]:x2}, but memory-map.json lists {range} of that region as mustBeZero: {fix}");
                     }
                 }
             }
