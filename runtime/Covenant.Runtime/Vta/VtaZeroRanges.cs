@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Covenant.Runtime.Vta;
 
@@ -47,6 +48,7 @@ public static class VtaZeroRanges
     }
 
     /// <summary>One flag per byte of the image: some LOAD of <paramref name="instructions"/> reads it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool[] Reads(VtaMemoryMap map, VtaConfig config, IEnumerable<VtaInstruction> instructions)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -77,6 +79,7 @@ public static class VtaZeroRanges
     }
 
     /// <summary>The bytes of <paramref name="region"/> that must be zero, given which bytes of the image are read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ImmutableArray<VtaByteRange> Required(VtaMemoryMap map, VtaDramRegion region, bool[] reads)
     {
         ArgumentNullException.ThrowIfNull(map);
@@ -100,22 +103,44 @@ public static class VtaZeroRanges
     }
 
     /// <summary>One flag per byte of a region of <paramref name="sizeBytes"/>: some element of <paramref name="layout"/> is stored there (all planes, all stored bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool[] ElementBytes(VtaTensorLayout layout, long sizeBytes)
     {
         ArgumentNullException.ThrowIfNull(layout);
         var covered = new bool[checked((int)sizeBytes)];
         var count = layout.Shape.Aggregate(1L, (p, e) => checked(p * e));
-        Span<int> index = stackalloc int[layout.Shape.Length];
-        for (long flat = 0; flat < count; flat++)
+        if (count == 0)
         {
-            var offset = layout.Offset(index);
-            for (var plane = 0; plane < layout.Planes; plane++)
+            return covered;
+        }
+
+        // Every level's position depends on one dimension, so the offset is a sum of one term per dimension: tabulate
+        // the terms once (as VtaTensorLayout.Offset computes them) and add, instead of evaluating every level per element.
+        var terms = DimensionTerms(layout);
+        var rank = layout.Shape.Length;
+        Span<int> index = stackalloc int[rank];
+        var inner = layout.Shape[rank - 1];
+        for (long outer = 0; outer < count / inner; outer++)
+        {
+            long offset = 0;
+            for (var d = 0; d < rank - 1; d++)
             {
-                var at = offset + (plane * layout.PlaneBytes);
-                covered.AsSpan(checked((int)at), layout.StoredBytes).Fill(true);
+                offset += terms[d][index[d]];
             }
 
-            for (var d = index.Length - 1; d >= 0 && ++index[d] == layout.Shape[d]; d--)
+            foreach (var term in terms[rank - 1])
+            {
+                for (var plane = 0; plane < layout.Planes; plane++)
+                {
+                    var at = offset + term + (plane * layout.PlaneBytes);
+                    for (var b = 0; b < layout.StoredBytes; b++)
+                    {
+                        covered[at + b] = true;
+                    }
+                }
+            }
+
+            for (var d = rank - 2; d >= 0 && ++index[d] == layout.Shape[d]; d--)
             {
                 index[d] = 0;
             }
@@ -124,7 +149,35 @@ public static class VtaZeroRanges
         return covered;
     }
 
+    /// <summary>For each dimension d and index i, the bytes <see cref="VtaTensorLayout.Offset"/> adds for index[d] = i.</summary>
+    private static long[][] DimensionTerms(VtaTensorLayout layout)
+    {
+        var terms = layout.Shape.Select(e => new long[e]).ToArray();
+        long weight = layout.StoredBytes;
+        for (var l = layout.Levels.Length - 1; l >= 0; l--)
+        {
+            var level = layout.Levels[l];
+            if (level.Part >= 0)
+            {
+                var part = layout.Parts[level.Part];
+                for (var i = 0; i < terms[part.Dim].Length; i++)
+                {
+                    var v = i / part.Divisor;
+                    v = part.Modulus > 0 ? v % part.Modulus : v;
+                    var position = v / level.Divisor;
+                    position = level.Modulus > 0 ? position % level.Modulus : position;
+                    terms[part.Dim][i] += position * weight;
+                }
+            }
+
+            weight = checked(weight * level.Extent);
+        }
+
+        return terms;
+    }
+
     /// <summary>The set bytes of <paramref name="mask"/> as sorted, coalesced ranges, equal ranges at equal distances folded into one repeat.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ImmutableArray<VtaByteRange> Runs(ReadOnlySpan<bool> mask)
     {
         var ranges = new List<(long Offset, long Length)>();

@@ -205,6 +205,32 @@ public sealed class DramGarbageTests
         }
     }
 
+    [TestCaseSource(nameof(LayerNames))]
+    public void ElementBytesAreWhereTheLayoutPutsEveryElement(string layer)
+    {
+        var (_, program) = Lowered(layer);
+        foreach (var region in program.MemoryMap.Regions.Where(r => r.Layout is not null))
+        {
+            var layout = region.Layout!;
+            var expected = new bool[region.SizeBytes];
+            var index = new int[layout.Shape.Length];
+            for (var flat = 0L; flat < layout.Shape.Aggregate(1L, (p, e) => p * e); flat++)
+            {
+                for (var plane = 0; plane < layout.Planes; plane++)
+                {
+                    expected.AsSpan((int)(layout.Offset(index) + (plane * layout.PlaneBytes)), layout.StoredBytes).Fill(true);
+                }
+
+                for (var d = index.Length - 1; d >= 0 && ++index[d] == layout.Shape[d]; d--)
+                {
+                    index[d] = 0;
+                }
+            }
+
+            Assert.That(VtaZeroRanges.ElementBytes(layout, region.SizeBytes), Is.EqualTo(expected), region.Name);
+        }
+    }
+
     [Test]
     public void RunsFoldEqualRangesAtEqualDistances()
     {
