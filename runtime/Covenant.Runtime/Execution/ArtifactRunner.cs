@@ -27,6 +27,12 @@ public sealed record RunOptions
 
     /// <summary>Use the simulator even where the hardware could run the artifact natively.</summary>
     public bool ForceSimulation { get; init; }
+
+    /// <summary>
+    /// Start the host's image from seeded garbage and zero only what the artifact says must be zero (VTA's
+    /// <c>mustBeZero</c> ranges); only an <see cref="IDramImageExecutor"/> accepts it.
+    /// </summary>
+    public bool DramGarbage { get; init; }
 }
 
 /// <summary>What an execution's times are.</summary>
@@ -178,6 +184,12 @@ public static class ArtifactRunner
         {
             return Result<RunReport>.Failure(RunDiagnostics.NoExecutor.Create(SourceLocation.OfFile(artifact.Directory),
                 $"no executor for target '{artifact.Manifest.Target}' in this build"));
+        }
+
+        if (options.DramGarbage && executor is not IDramImageExecutor)
+        {
+            return Result<RunReport>.Failure(CoreDiagnostics.BadOption.Create(SourceLocation.OfFile(artifact.Directory),
+                $"--dram-garbage does not apply to target '{executor.Target}': its host passes plain tensors, with no padding bytes it must zero (only VTA's DRAM image has them)"));
         }
 
         var inputs = RandomTensors.Inputs(artifact.Instance, options.Seed);

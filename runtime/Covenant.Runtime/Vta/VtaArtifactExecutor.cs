@@ -11,9 +11,15 @@ namespace Covenant.Runtime.Vta;
 /// memory map, simulates, and unpacks the outputs. Simulator errors (a hazard, a race, a token problem) fail the run
 /// with their diagnostics; warnings are passed on.
 /// </summary>
-public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : IArtifactExecutor
+public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : IDramImageExecutor
 {
     public static readonly DiagnosticDescriptor SimulationFailed = new("COV6120", "VTA simulation failed");
+
+    /// <summary>The host's image holds a non-zero byte where the memory map says it must be zero.</summary>
+    public static readonly DiagnosticDescriptor PaddingNotZero = new("COV6130", "DRAM padding not zero");
+
+    /// <summary>The memory map's <c>mustBeZero</c> lists are malformed or leave out padding the program reads.</summary>
+    public static readonly DiagnosticDescriptor BadZeroRanges = new("COV6131", "memory map's zero ranges are wrong");
 
     /// <summary>What an architecture's <c>target:</c> says for VTA.</summary>
     public const string TargetName = "vta";
@@ -24,6 +30,7 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
     {
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(runOptions);
         VtaProgram program;
         try
         {
@@ -34,7 +41,13 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
             return Result<Execution.Execution>.Failure(RunDiagnostics.Broken(SourceLocation.OfFile(artifact.Directory), "program.json or memory-map.json", e));
         }
 
-        var dram = VtaImage.Build(program, inputs);
+        var image = BuildImage(artifact, program, inputs, runOptions);
+        if (!image.Succeeded)
+        {
+            return Result<Execution.Execution>.Failure(image.Diagnostics);
+        }
+
+        var dram = image.Value!;
         var result = new VtaSimulator(program.Config, options).Run(program.Instructions, dram);
         var diagnostics = result.Diagnostics;
         if (!result.Succeeded)
@@ -68,7 +81,32 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
             ["dramBytes"] = s.DramBytes,
             ["instructions"] = s.InstructionsExecuted,
         });
+        var engine = runOptions.DramGarbage ? "VTA simulator, DRAM image garbage except the tensors and the mustBeZero ranges" : "VTA simulator";
         return Result<Execution.Execution>.Success(
-            new Execution.Execution(outputs, "VTA simulator", s.TotalCycles, s.Seconds, s.GemmUtilization, metrics) { Timing = TimingSource.Simulated }, diagnostics);
+            new Execution.Execution(outputs, engine, s.TotalCycles, s.Seconds, s.GemmUtilization, metrics) { Timing = TimingSource.Simulated }, diagnostics);
+    }
+
+    /// <summary>
+    /// The image the host hands the accelerator: zero-filled, or with <see cref="RunOptions.DramGarbage"/> garbage
+    /// everywhere but the tensors and the listed ranges (refused when the lists leave out padding the program reads).
+    /// Either way the listed ranges are checked to be zero before the run, as a host with its own buffers must ensure.
+    /// </summary>
+    private static Result<VtaDram> BuildImage(LoadedArtifact artifact, VtaProgram program, IReadOnlyDictionary<string, TensorData> inputs, RunOptions runOptions)
+    {
+        var mapFile = SourceLocation.OfFile(Path.Combine(artifact.Directory, VtaProgramFiles.MemoryMapFile));
+        if (VtaZeroRanges.FirstMalformed(program.MemoryMap) is { } malformed)
+        {
+            return Result<VtaDram>.Failure(BadZeroRanges.Create(mapFile, malformed));
+        }
+
+        var dram = VtaImage.Build(program, inputs, runOptions.DramGarbage ? runOptions.Seed : null);
+        if (runOptions.DramGarbage && VtaZeroRanges.FirstUnlisted(program.MemoryMap, program.Config, program.Instructions) is { } unlisted)
+        {
+            return Result<VtaDram>.Failure(BadZeroRanges.Create(mapFile, unlisted));
+        }
+
+        return VtaZeroRanges.FirstNonZero(program.MemoryMap, dram) is { } dirty
+            ? Result<VtaDram>.Failure(PaddingNotZero.Create(SourceLocation.OfFile(artifact.Directory), dirty))
+            : Result<VtaDram>.Success(dram);
     }
 }

@@ -10,13 +10,23 @@ namespace Covenant.Runtime.Vta;
 /// </summary>
 public static class VtaImage
 {
-    /// <summary>A zero-filled image at the map's physical base with every input packed and the micro-op kernels in place.</summary>
-    public static VtaDram Build(VtaProgram program, IReadOnlyDictionary<string, TensorData> inputs)
+    /// <summary>
+    /// The image at the map's physical base with every input packed and the micro-op kernels in place. Zero-filled; with
+    /// <paramref name="garbageSeed"/>, every byte starts as seeded non-zero garbage instead and only the map's
+    /// <see cref="VtaDramRegion.MustBeZero"/> ranges are zeroed after the tensors are written, as a host that allocates
+    /// its own buffers and zeroes no more than it must would leave it.
+    /// </summary>
+    public static VtaDram Build(VtaProgram program, IReadOnlyDictionary<string, TensorData> inputs, ulong? garbageSeed = null)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(inputs);
         var map = program.MemoryMap;
         var dram = new VtaDram(map.PhysicalBase, checked((int)map.SizeBytes));
+        if (garbageSeed is { } seed)
+        {
+            FillWithGarbage(dram.Bytes, seed);
+        }
+
         foreach (var region in map.Inputs)
         {
             if (!inputs.TryGetValue(region.Name, out var tensor))
@@ -33,10 +43,29 @@ public static class VtaImage
             dram.Write(uops.Address, new VtaEncoder(program.Config).EncodeUops(program.Uops));
         }
 
+        if (garbageSeed is not null)
+        {
+            VtaZeroRanges.ZeroListed(map, dram);
+        }
+
         return dram;
     }
 
-    /// <summary>Writes every element of <paramref name="tensor"/> where <paramref name="layout"/> puts it; other bytes are left as they are (zero).</summary>
+    /// <summary>Fills <paramref name="bytes"/> with garbage from <paramref name="seed"/>; never a zero byte, so every byte left unwritten differs from zero.</summary>
+    public static void FillWithGarbage(Span<byte> bytes, ulong seed)
+    {
+        var random = SeededRandom.ForStream(seed, "dram-garbage");
+        for (var i = 0; i < bytes.Length; i += 8)
+        {
+            var bits = random.Next();
+            for (var b = i; b < Math.Min(i + 8, bytes.Length); b++, bits >>= 8)
+            {
+                bytes[b] = (byte)bits is 0 ? (byte)0xa5 : (byte)bits;
+            }
+        }
+    }
+
+    /// <summary>Writes every element of <paramref name="tensor"/> where <paramref name="layout"/> puts it; other bytes are left as they are.</summary>
     public static void Pack(Span<byte> region, VtaTensorLayout layout, TensorData tensor)
     {
         ArgumentNullException.ThrowIfNull(layout);

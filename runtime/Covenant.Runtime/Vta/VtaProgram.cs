@@ -79,8 +79,8 @@ public sealed record VtaLayoutLevel(int Part, long Divisor, long Modulus, long E
 }
 
 /// <summary>
-/// How a tensor's logical elements map to the bytes of its DRAM region. Every byte not written by some element is
-/// zero (padding lanes, padded rows). Values are stored little-endian in <see cref="StoredBytes"/> bytes (an 8-bit
+/// How a tensor's logical elements map to the bytes of its DRAM region. A byte not written by any element (padding
+/// lanes, padded rows) must be zero where the program reads it: the region's <see cref="VtaDramRegion.MustBeZero"/>. Values are stored little-endian in <see cref="StoredBytes"/> bytes (an 8-bit
 /// value in 4 bytes is sign-extended for i8, zero-extended for u8). With <see cref="Planes"/> = 4 an int32 value is
 /// split into byte planes: byte k of the value (k = 0 least significant) is at <c>k · PlaneBytes + offset</c>.
 /// </summary>
@@ -120,7 +120,15 @@ public sealed record VtaTensorLayout(
 }
 
 /// <summary>One region of the DRAM image. <see cref="Layout"/> is set for tensors.</summary>
-public sealed record VtaDramRegion(string Name, VtaRegionKind Kind, long Address, long SizeBytes, VtaTensorLayout? Layout);
+public sealed record VtaDramRegion(string Name, VtaRegionKind Kind, long Address, long SizeBytes, VtaTensorLayout? Layout)
+{
+    /// <summary>
+    /// The bytes of the region (offsets from its start, sorted, coalesced) that must hold zero for the program to compute
+    /// the right result: padding it reads (<see cref="VtaZeroRanges"/>). Every other byte may hold anything before the
+    /// host writes the tensors and micro-ops.
+    /// </summary>
+    public ImmutableArray<VtaByteRange> MustBeZero { get; init; } = [];
+}
 
 /// <summary>
 /// The DRAM image a stream expects: it starts at <see cref="PhysicalBase"/> and is <see cref="SizeBytes"/> long; every

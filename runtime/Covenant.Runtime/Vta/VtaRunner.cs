@@ -68,12 +68,18 @@ public sealed record VtaRunReport(
 /// </summary>
 public static class VtaRunner
 {
-    public static VtaRunReport Run(VtaProgram program, CodeletInstance instance, ulong seed, VtaSimulatorOptions? options = null)
+    /// <param name="dramGarbageSeed">Start the image from this seed's garbage and zero only the memory map's <c>mustBeZero</c> ranges (<see cref="VtaImage.Build"/>); null: a zero-filled image.</param>
+    public static VtaRunReport Run(VtaProgram program, CodeletInstance instance, ulong seed, VtaSimulatorOptions? options = null, ulong? dramGarbageSeed = null) =>
+        Run(program, instance, seed, inputs => VtaImage.Build(program, inputs, dramGarbageSeed), options);
+
+    /// <summary>Runs on the image <paramref name="image"/> builds from the seeded inputs (a test's own image: garbage where it wants it).</summary>
+    public static VtaRunReport Run(VtaProgram program, CodeletInstance instance, ulong seed, Func<IReadOnlyDictionary<string, TensorData>, VtaDram> image, VtaSimulatorOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(program);
         ArgumentNullException.ThrowIfNull(instance);
+        ArgumentNullException.ThrowIfNull(image);
         var inputs = RandomTensors.Inputs(instance, seed);
-        var dram = VtaImage.Build(program, inputs);
+        var dram = image(inputs);
 
         var watch = Stopwatch.StartNew();
         var result = new VtaSimulator(program.Config, options).Run(program.Instructions, dram);

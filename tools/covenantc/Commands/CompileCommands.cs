@@ -116,14 +116,18 @@ public static class CompileCommands
         var seed = new Option<ulong>("--seed") { Description = "Seed of the random inputs.", DefaultValueFactory = _ => 1 };
         var simulate = new Option<bool>("--simulate") { Description = "Use the simulator even where the hardware could run it natively." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
+        var dramGarbage = new Option<bool>("--dram-garbage")
+        {
+            Description = "VTA: start the DRAM image from seeded garbage, write the tensors, zero only memory-map.json's mustBeZero ranges (what a host must do at least) and still expect a match.",
+        };
         var command = new Command("run", "Run an artifact on seeded random inputs and compare every output with the reference " +
             $"interpreter; exit {Mismatch} on a mismatch.")
         {
-            directory, seed, simulate, json,
+            directory, seed, simulate, json, dramGarbage,
         };
         command.SetAction(parse =>
         {
-            var options = RunOptions.Default with { Seed = parse.GetValue(seed), ForceSimulation = parse.GetValue(simulate) };
+            var options = RunOptions.Default with { Seed = parse.GetValue(seed), ForceSimulation = parse.GetValue(simulate), DramGarbage = parse.GetValue(dramGarbage) };
             var report = ArtifactRunner.Run(parse.GetRequiredValue(directory), options, context.Targets.Executors);
             if (context.Report(report.Diagnostics) || !report.Succeeded)
             {

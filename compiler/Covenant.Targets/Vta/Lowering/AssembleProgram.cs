@@ -7,7 +7,8 @@ namespace Covenant.Targets.Vta.Lowering;
 
 /// <summary>
 /// Step: completes the DRAM image (the zero region LOAD pads from, the micro-op kernels), assigns the dependency
-/// tokens, fixes up the addresses only the image knows, and flattens the groups into the program and its listing.
+/// tokens, fixes up the addresses only the image knows, flattens the groups into the program and its listing, and lists
+/// the padding bytes the program reads (which the host must zero) in the memory map.
 /// </summary>
 internal static class AssembleProgram
 {
@@ -44,6 +45,9 @@ internal static class AssembleProgram
 
         var header = Header(inputs, memoryMap);
         var (program, listing) = generated.Stream.Flatten(Fix, context.Options.ListingHex ? new VtaEncoder(cfg) : null, header);
+
+        // Only the finished stream knows which padding bytes its LOADs read: those are the ones a host must zero.
+        memoryMap = VtaZeroRanges.Annotate(memoryMap, cfg, program);
         var steps = inputs.Schedule.Steps;
         var counts = generated.Counts;
         var summary = new VtaProgramSummary(
