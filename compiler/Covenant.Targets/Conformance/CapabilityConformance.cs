@@ -1,0 +1,104 @@
+using System.Collections.Immutable;
+using Covenant.Acg.Model;
+using Covenant.Core.Diagnostics;
+
+namespace Covenant.Targets.Conformance;
+
+/// <summary>How a capability's axes and operands may be matched with an instruction's.</summary>
+public enum BindingRule
+{
+    /// <summary>In any order (names are the YAML's choice): the target finds its operands by their form.</summary>
+    AnyOrder,
+
+    /// <summary>By name (the model's axis and input names), with the output being the operand the statement writes: the target reads them by name.</summary>
+    ByName,
+}
+
+/// <summary>
+/// What a capability may be on one target: the instructions it can be (<see cref="Candidates"/>, any one of them will
+/// do), how to bind it to them, and the diagnostics to report with.
+/// </summary>
+/// <param name="Family">The candidates in words, for a capability that computes none of several: "VTA's ALU instructions".</param>
+/// <param name="SemanticsDiffer">Reported at the semantics when the statement does not compute the instruction.</param>
+/// <param name="OperandsDiffer">Reported at an operand, axis or immediate whose declaration no instruction has.</param>
+public sealed record ConformanceRules(
+    ImmutableArray<InstructionModel> Candidates,
+    BindingRule Rule,
+    string Family,
+    DiagnosticDescriptor SemanticsDiffer,
+    DiagnosticDescriptor OperandsDiffer);
+
+/// <summary>
+/// Checks that a capability computes an instruction its target emits: first its declarations (types, extents, immediate
+/// ranges) against the instruction's, then its <c>semantics</c> statement, evaluated by the reference interpreter on
+/// random tiles (<see cref="SemanticsProbe"/>), against the instruction's own model. A capability passes when some
+/// candidate instruction and some binding agree on every trial.
+/// </summary>
+public static class CapabilityConformance
+{
+    private const int Seed = 20241;
+
+    public static ImmutableArray<Diagnostic> Check(ComputeNode node, Capability capability, ConformanceRules rules)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(capability);
+        ArgumentNullException.ThrowIfNull(rules);
+        var subject = $"capability '{capability.Name}' of '{node.Name}'";
+
+        // Candidates whose form the statement claims first: they are the ones a message compares it with.
+        var ordered = rules.Candidates.OrderBy(m => m.Claims(capability.Semantics) ? 0 : 1).ToList();
+        var valid = new List<(InstructionModel Model, ModelBinding Binding)>();
+        ImmutableArray<Diagnostic>? closest = null;
+        foreach (var model in ordered)
+        {
+            var counts = ModelBindings.CountProblems(capability, model, rules, subject);
+            if (!counts.IsEmpty)
+            {
+                closest = Closer(closest, counts);
+                continue;
+            }
+
+            foreach (var binding in ModelBindings.Enumerate(capability, model, rules.Rule))
+            {
+                var problems = ModelBindings.Problems(capability, model, binding, rules, subject);
+                if (problems.IsEmpty)
+                {
+                    valid.Add((model, binding));
+                }
+                else
+                {
+                    closest = Closer(closest, problems);
+                }
+            }
+        }
+
+        if (valid.Count == 0)
+        {
+            return closest ?? [rules.OperandsDiffer.Create(capability.Location, $"{subject} is none of {rules.Family}")];
+        }
+
+        string? firstDetail = null;
+        foreach (var (model, binding) in valid)
+        {
+            var detail = ConformanceTrials.Run(capability, model, binding, Seed);
+            if (detail is null)
+            {
+                return [];
+            }
+
+            firstDetail ??= detail;
+        }
+
+        var first = valid[0];
+        var models = valid.Select(v => v.Model).Distinct().ToList();
+        var message = first.Model.Claims(capability.Semantics) || models.Count == 1
+            ? $"{subject} does not compute {first.Model.Name} ({first.Model.Types}), which is '{first.Model.Render(first.Binding)}': {firstDetail}"
+            : $"{subject} computes none of {rules.Family}: its semantics '{capability.SemanticsText}' differ from " +
+              string.Join(", ", models.Select(m => $"'{m.Render(valid.First(v => v.Model == m).Binding)}'"));
+        return [rules.SemanticsDiffer.Create(capability.Semantics.Location, message)];
+    }
+
+    // The first of the fewest problems: the binding (or instruction) the capability comes closest to.
+    private static ImmutableArray<Diagnostic> Closer(ImmutableArray<Diagnostic>? best, ImmutableArray<Diagnostic> candidate) =>
+        best is { } b && b.Length <= candidate.Length ? b : candidate;
+}

@@ -1,0 +1,107 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Text;
+using Covenant.Acg.Model;
+using Covenant.Codelets;
+using Covenant.Codelets.Semantics;
+using Covenant.Codelets.Syntax;
+using Covenant.Core.Diagnostics;
+using Covenant.Runtime;
+using Covenant.Runtime.Reference;
+
+namespace Covenant.Targets.Conformance;
+
+/// <summary>
+/// A capability's <c>semantics</c> statement as a one-issue codelet, run by the reference interpreter: the operands are
+/// the instruction's tiles in its canonical layouts (a binding says which capability operand is which), the output
+/// starts from given values, and the immediates are shape parameters. So a YAML statement is evaluated with exactly
+/// the integer and float semantics every target's results are checked against.
+/// </summary>
+internal sealed class SemanticsProbe
+{
+    // Names no YAML operand or axis is expected to take; a clash only makes the probe fail to check, never pass.
+    private const string InitialTensor = "covenant_probe_initial";
+    private const string CopyIndex = "covenant_probe_d";
+
+    private readonly CheckedCodelet codelet;
+    private readonly string output;
+    private CodeletInstance? instance;
+
+    private SemanticsProbe(CheckedCodelet codelet, string output)
+    {
+        this.codelet = codelet;
+        this.output = output;
+    }
+
+    /// <summary>The probe for <paramref name="capability"/> under <paramref name="binding"/>, or why its statement is no codelet.</summary>
+    public static (SemanticsProbe? Probe, string? Problem) Create(Capability capability, InstructionModel model, ModelBinding binding)
+    {
+        var output = binding.Operands[model.Output.Role];
+        var text = Source(capability, model, binding);
+        var loaded = CodeletLoader.Load(new SourceFile($"semantics of capability '{capability.Name}'", text));
+        return loaded.Succeeded
+            ? (new SemanticsProbe(loaded.Value!, output), null)
+            : (null, Problems(loaded.Diagnostics));
+    }
+
+    /// <summary>
+    /// Runs one issue: <paramref name="inputs"/> by capability operand name, <paramref name="initial"/> the output's
+    /// values before it; returns the output after it, or why the statement cannot run on these tiles.
+    /// </summary>
+    public (TensorData? Output, string? Problem) Run(
+        IReadOnlyDictionary<string, long> immediates,
+        IReadOnlyDictionary<string, TensorData> inputs,
+        TensorData initial)
+    {
+        if (instance is null || immediates.Count > 0)
+        {
+            var bound = codelet.Instantiate(immediates);
+            if (!bound.Succeeded)
+            {
+                return (null, Problems(bound.Diagnostics));
+            }
+
+            instance = bound.Value!;
+        }
+
+        var all = new Dictionary<string, TensorData>(inputs, StringComparer.Ordinal) { [InitialTensor] = initial };
+        try
+        {
+            var outputs = ReferenceInterpreter.Run(instance, all, new InterpreterOptions { MaxDegreeOfParallelism = 1 });
+            return (outputs[output], null);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            // The interpreter refuses an access it cannot allow (out of bounds); that is the statement's problem.
+            return (null, e.Message);
+        }
+    }
+
+    private static string Source(Capability capability, InstructionModel model, ModelBinding binding)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string Dims(ModelOperand operand) =>
+            string.Join(", ", operand.Axes.Select(axis => capability.FindAxis(binding.Axes[axis])!.Extent.ToString(inv)));
+
+        var output = binding.Operands[model.Output.Role];
+        var outputType = $"{model.Output.Type.Name()}[{Dims(model.Output)}]";
+        var tensors = model.Inputs.Select(o => $"{binding.Operands[o.Role]}: {o.Type.Name()}[{Dims(o)}]")
+            .Append($"{InitialTensor}: {outputType}");
+        var parameters = capability.Immediates.IsEmpty ? "" : "<" + string.Join(", ", capability.Immediates.Select(i => i.Name)) + ">";
+        var copyLoops = model.Output.Axes.Select((axis, n) => $"{CopyIndex}{n} in {capability.FindAxis(binding.Axes[axis])!.Extent.ToString(inv)}");
+        var copyIndex = string.Join(", ", model.Output.Axes.Select((_, n) => $"{CopyIndex}{n}"));
+        var loops = capability.Shape.Select(axis => $"{axis.Name} in {axis.Extent.ToString(inv)}");
+
+        var text = new StringBuilder();
+        text.AppendLine(inv, $"codelet covenant_probe{parameters}({string.Join(", ", tensors)}) -> {output}: {outputType}");
+        text.AppendLine("{");
+        text.AppendLine(inv, $"    for {string.Join(", ", copyLoops)}: {output}[{copyIndex}] = {InitialTensor}[{copyIndex}]");
+        text.AppendLine(inv, $"    for {string.Join(", ", loops)}: {SyntaxPrinter.Print(capability.Semantics)}");
+        text.AppendLine("}");
+        return text.ToString();
+    }
+
+    // The checker's and instantiator's words, without the probe's own positions (they are not in any file the user has).
+    private static string Problems(ImmutableArray<Diagnostic> diagnostics) =>
+        string.Join("; ", diagnostics.Where(d => d.IsError).Select(d => d.Message).Distinct(StringComparer.Ordinal).Take(2));
+}
