@@ -46,15 +46,16 @@ public static class CapabilityConformance
         var subject = $"capability '{capability.Name}' of '{node.Name}'";
 
         // Candidates whose form the statement claims first: they are the ones a message compares it with.
-        var ordered = rules.Candidates.OrderBy(m => m.Claims(capability.Semantics) ? 0 : 1).ToList();
+        var claimed = rules.Candidates.FirstOrDefault(m => m.Claims(capability.Semantics));
+        var ordered = rules.Candidates.OrderBy(m => m == claimed ? 0 : 1).ToList();
         var valid = new List<(InstructionModel Model, ModelBinding Binding)>();
-        ImmutableArray<Diagnostic>? closest = null;
+        var closest = new Dictionary<InstructionModel, ImmutableArray<Diagnostic>>();
         foreach (var model in ordered)
         {
             var counts = ModelBindings.CountProblems(capability, model, rules, subject);
             if (!counts.IsEmpty)
             {
-                closest = Closer(closest, counts);
+                closest[model] = counts;
                 continue;
             }
 
@@ -65,16 +66,21 @@ public static class CapabilityConformance
                 {
                     valid.Add((model, binding));
                 }
-                else
+                else if (!closest.TryGetValue(model, out var known) || problems.Length < known.Length)
                 {
-                    closest = Closer(closest, problems);
+                    closest[model] = problems;
                 }
             }
         }
 
+        // The declarations of the instruction the statement claims to be, when they are what differs ("shr" with an
+        // immediate range the instruction has no field for); else those of the instruction it comes closest to.
+        var claimedProblems = claimed is not null && !valid.Any(v => v.Model == claimed) ? closest.GetValueOrDefault(claimed) : default;
         if (valid.Count == 0)
         {
-            return closest ?? [rules.OperandsDiffer.Create(capability.Location, $"{subject} is none of {rules.Family}")];
+            return !claimedProblems.IsDefault ? claimedProblems
+                : closest.Count > 0 ? closest.Values.MinBy(p => p.Length)
+                : [rules.OperandsDiffer.Create(capability.Location, $"{subject} is none of {rules.Family}")];
         }
 
         string? firstDetail = null;
@@ -89,16 +95,17 @@ public static class CapabilityConformance
             firstDetail ??= detail;
         }
 
+        if (!claimedProblems.IsDefault)
+        {
+            return claimedProblems;
+        }
+
         var first = valid[0];
         var models = valid.Select(v => v.Model).Distinct().ToList();
-        var message = first.Model.Claims(capability.Semantics) || models.Count == 1
+        var message = first.Model == claimed || models.Count == 1
             ? $"{subject} does not compute {first.Model.Name} ({first.Model.Types}), which is '{first.Model.Render(first.Binding)}': {firstDetail}"
             : $"{subject} computes none of {rules.Family}: its semantics '{capability.SemanticsText}' differ from " +
               string.Join(", ", models.Select(m => $"'{m.Render(valid.First(v => v.Model == m).Binding)}'"));
         return [rules.SemanticsDiffer.Create(capability.Semantics.Location, message)];
     }
-
-    // The first of the fewest problems: the binding (or instruction) the capability comes closest to.
-    private static ImmutableArray<Diagnostic> Closer(ImmutableArray<Diagnostic>? best, ImmutableArray<Diagnostic> candidate) =>
-        best is { } b && b.Length <= candidate.Length ? b : candidate;
 }

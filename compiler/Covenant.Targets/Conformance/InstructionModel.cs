@@ -26,7 +26,8 @@ public sealed record ValueDomain(long Min, long Max, double Step = 1)
         ElementType.I8 => new(sbyte.MinValue, sbyte.MaxValue),
         ElementType.U8 => new(byte.MinValue, byte.MaxValue),
         ElementType.I32 => new(int.MinValue, int.MaxValue),
-        ElementType.F16 => new(-16, 16, 0.5),
+        // Eighths up to 16: products need 14 bits (so an f16 rounding of one shows) and sums of thousands stay exact in f32.
+        ElementType.F16 => new(-128, 128, 0.125),
         _ => new(-4096, 4096, 0.25),
     };
 }

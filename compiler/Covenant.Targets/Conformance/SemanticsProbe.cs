@@ -101,7 +101,10 @@ internal sealed class SemanticsProbe
         return text.ToString();
     }
 
-    // The checker's and instantiator's words, without the probe's own positions (they are not in any file the user has).
+    // The checker's and instantiator's words, without the probe's own positions (they are not in any file the user has)
+    // and without advice about codelet declarations ("declare 'b' padded"), which the YAML has no place for.
     private static string Problems(ImmutableArray<Diagnostic> diagnostics) =>
-        string.Join("; ", diagnostics.Where(d => d.IsError).Select(d => d.Message).Distinct(StringComparer.Ordinal).Take(2));
+        string.Join("; ", diagnostics.Where(d => d.IsError)
+            .Select(d => d.Message.Split("; declare ", 2, StringSplitOptions.None)[0])
+            .Distinct(StringComparer.Ordinal).Take(2));
 }
