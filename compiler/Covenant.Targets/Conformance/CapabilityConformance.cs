@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Covenant.Acg.Model;
 using Covenant.Core.Diagnostics;
@@ -37,6 +38,11 @@ public sealed record ConformanceRules(
 public static class CapabilityConformance
 {
     private const int Seed = 20241;
+
+    // The trials are a pure function of a capability's declarations and the binding (they are seeded), so a process that
+    // compiles many layers for one graph (suite, compare, tune) evaluates each capability once. Bounded: cleared when full.
+    private const int MaxRemembered = 4096;
+    private static readonly ConcurrentDictionary<string, string> Remembered = new(StringComparer.Ordinal);
 
     public static ImmutableArray<Diagnostic> Check(ComputeNode node, Capability capability, ConformanceRules rules)
     {
@@ -86,7 +92,7 @@ public static class CapabilityConformance
         string? firstDetail = null;
         foreach (var (model, binding) in valid)
         {
-            var detail = ConformanceTrials.Run(capability, model, binding, Seed);
+            var detail = Trials(capability, model, binding);
             if (detail is null)
             {
                 return [];
@@ -107,5 +113,28 @@ public static class CapabilityConformance
             : $"{subject} computes none of {rules.Family}: its semantics '{capability.SemanticsText}' differ from " +
               string.Join(", ", models.Select(m => $"'{m.Render(valid.First(v => v.Model == m).Binding)}'"));
         return [rules.SemanticsDiffer.Create(capability.Semantics.Location, message)];
+    }
+
+    // What differs under a binding (null: nothing), remembered by everything the trials read ("" stands for nothing).
+    private static string? Trials(Capability capability, InstructionModel model, ModelBinding binding)
+    {
+        static string Pairs(IEnumerable<KeyValuePair<string, string>> pairs) => string.Join(",", pairs.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+        var key = string.Join("\n",
+            model.Name, Pairs(binding.Axes), Pairs(binding.Operands), Pairs(binding.Immediates), capability.SemanticsText,
+            string.Join(",", capability.Shape.Select(a => $"{a.Name}:{a.Extent}")),
+            string.Join(",", capability.Operands.Select(o => $"{o.Name}:{o.Type}")),
+            string.Join(",", capability.Immediates.Select(i => $"{i.Name}:{i.Type}:{i.Min}:{i.Max}")));
+        if (!Remembered.TryGetValue(key, out var detail))
+        {
+            detail = ConformanceTrials.Run(capability, model, binding, Seed) ?? "";
+            if (Remembered.Count >= MaxRemembered)
+            {
+                Remembered.Clear();
+            }
+
+            Remembered[key] = detail;
+        }
+
+        return detail.Length == 0 ? null : detail;
     }
 }

@@ -14,23 +14,26 @@ namespace Covenant.Targets.Conformance;
 /// <summary>
 /// A capability's <c>semantics</c> statement as a one-issue codelet, run by the reference interpreter: the operands are
 /// the instruction's tiles in its canonical layouts (a binding says which capability operand is which), the output
-/// starts from given values, and the immediates are shape parameters. So a YAML statement is evaluated with exactly
-/// the integer and float semantics every target's results are checked against.
+/// starts from given values, and each immediate is read from a one-element tensor (so one compiled instance serves
+/// every trial). So a YAML statement is evaluated with exactly the integer and float semantics every target's results
+/// are checked against.
 /// </summary>
 internal sealed class SemanticsProbe
 {
     // Names no YAML operand or axis is expected to take; a clash only makes the probe fail to check, never pass.
     private const string InitialTensor = "covenant_probe_initial";
     private const string CopyIndex = "covenant_probe_d";
+    private const string ImmediatePrefix = "covenant_probe_imm_";
 
-    private readonly CheckedCodelet codelet;
+    private readonly CodeletInstance instance;
     private readonly string output;
-    private CodeletInstance? instance;
+    private readonly ImmutableDictionary<string, ElementType> immediateTypes;
 
-    private SemanticsProbe(CheckedCodelet codelet, string output)
+    private SemanticsProbe(CodeletInstance instance, string output, ImmutableDictionary<string, ElementType> immediateTypes)
     {
-        this.codelet = codelet;
+        this.instance = instance;
         this.output = output;
+        this.immediateTypes = immediateTypes;
     }
 
     /// <summary>The probe for <paramref name="capability"/> under <paramref name="binding"/>, or why its statement is no codelet.</summary>
@@ -39,9 +42,15 @@ internal sealed class SemanticsProbe
         var output = binding.Operands[model.Output.Role];
         var text = Source(capability, model, binding);
         var loaded = CodeletLoader.Load(new SourceFile($"semantics of capability '{capability.Name}'", text));
-        return loaded.Succeeded
-            ? (new SemanticsProbe(loaded.Value!, output), null)
-            : (null, Problems(loaded.Diagnostics));
+        if (!loaded.Succeeded)
+        {
+            return (null, Problems(loaded.Diagnostics));
+        }
+
+        var instance = loaded.Value!.Instantiate(ImmutableDictionary<string, long>.Empty);
+        return instance.Succeeded
+            ? (new SemanticsProbe(instance.Value!, output, capability.Immediates.ToImmutableDictionary(i => i.Name, i => i.Type, StringComparer.Ordinal)), null)
+            : (null, Problems(instance.Diagnostics));
     }
 
     /// <summary>
@@ -53,18 +62,12 @@ internal sealed class SemanticsProbe
         IReadOnlyDictionary<string, TensorData> inputs,
         TensorData initial)
     {
-        if (instance is null || immediates.Count > 0)
+        var all = new Dictionary<string, TensorData>(inputs, StringComparer.Ordinal) { [InitialTensor] = initial };
+        foreach (var (name, value) in immediates)
         {
-            var bound = codelet.Instantiate(immediates);
-            if (!bound.Succeeded)
-            {
-                return (null, Problems(bound.Diagnostics));
-            }
-
-            instance = bound.Value!;
+            all[ImmediatePrefix + name] = TensorData.FromIntegers(immediateTypes[name], [1], [checked((int)value)]);
         }
 
-        var all = new Dictionary<string, TensorData>(inputs, StringComparer.Ordinal) { [InitialTensor] = initial };
         try
         {
             var outputs = ReferenceInterpreter.Run(instance, all, new InterpreterOptions { MaxDegreeOfParallelism = 1 });
@@ -86,20 +89,34 @@ internal sealed class SemanticsProbe
         var output = binding.Operands[model.Output.Role];
         var outputType = $"{model.Output.Type.Name()}[{Dims(model.Output)}]";
         var tensors = model.Inputs.Select(o => $"{binding.Operands[o.Role]}: {o.Type.Name()}[{Dims(o)}]")
+            .Concat(capability.Immediates.Select(i => $"{ImmediatePrefix}{i.Name}: {i.Type.Name()}[1]"))
             .Append($"{InitialTensor}: {outputType}");
-        var parameters = capability.Immediates.IsEmpty ? "" : "<" + string.Join(", ", capability.Immediates.Select(i => i.Name)) + ">";
+        var immediates = capability.Immediates.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var statement = capability.Semantics with { Value = ReadImmediates(capability.Semantics.Value, immediates) };
         var copyLoops = model.Output.Axes.Select((axis, n) => $"{CopyIndex}{n} in {capability.FindAxis(binding.Axes[axis])!.Extent.ToString(inv)}");
         var copyIndex = string.Join(", ", model.Output.Axes.Select((_, n) => $"{CopyIndex}{n}"));
         var loops = capability.Shape.Select(axis => $"{axis.Name} in {axis.Extent.ToString(inv)}");
 
         var text = new StringBuilder();
-        text.AppendLine(inv, $"codelet covenant_probe{parameters}({string.Join(", ", tensors)}) -> {output}: {outputType}");
+        text.AppendLine(inv, $"codelet covenant_probe({string.Join(", ", tensors)}) -> {output}: {outputType}");
         text.AppendLine("{");
         text.AppendLine(inv, $"    for {string.Join(", ", copyLoops)}: {output}[{copyIndex}] = {InitialTensor}[{copyIndex}]");
-        text.AppendLine(inv, $"    for {string.Join(", ", loops)}: {SyntaxPrinter.Print(capability.Semantics)}");
+        text.AppendLine(inv, $"    for {string.Join(", ", loops)}: {SyntaxPrinter.Print(statement)}");
         text.AppendLine("}");
         return text.ToString();
     }
+
+    // An immediate (a name outside any index) becomes a read of its one-element tensor; indices hold only axes.
+    private static ExprSyntax ReadImmediates(ExprSyntax value, IReadOnlySet<string> immediates) => value switch
+    {
+        NameSyntax name when immediates.Contains(name.Name) =>
+            new AccessSyntax(ImmediatePrefix + name.Name, [new IntLiteralSyntax(0, name.Location)], name.Location),
+        UnarySyntax unary => unary with { Operand = ReadImmediates(unary.Operand, immediates) },
+        BinarySyntax binary => binary with { Left = ReadImmediates(binary.Left, immediates), Right = ReadImmediates(binary.Right, immediates) },
+        CallSyntax call => call with { Arguments = [.. call.Arguments.Select(a => ReadImmediates(a, immediates))] },
+        CastSyntax cast => cast with { Operand = ReadImmediates(cast.Operand, immediates) },
+        _ => value,
+    };
 
     // The checker's and instantiator's words, without the probe's own positions (they are not in any file the user has)
     // and without advice about codelet declarations ("declare 'b' padded"), which the YAML has no place for.
