@@ -114,9 +114,10 @@ internal static class ModelBindings
             {
                 Report(immediate.Location, $"immediate '{immediate.Name}' of {subject} is {immediate.Type.Name()}, but {instruction} encodes {field.Type.Name()}");
             }
-            else if (min < field.Min || max > field.Max)
+            else if (min < field.Min || min > field.Max || max > field.Max || min > max)
             {
-                Report(immediate.Location, $"immediate '{immediate.Name}' of {subject} may be {(min < field.Min ? min : max)} (declared [{min}, {max}]); {instruction} encodes [{field.Min}, {field.Max}]");
+                var outside = min < field.Min || min > field.Max ? min : max;
+                Report(immediate.Location, $"immediate '{immediate.Name}' of {subject} may be {outside} (declared [{min}, {max}]); {instruction} encodes [{field.Min}, {field.Max}]");
             }
         }
 
