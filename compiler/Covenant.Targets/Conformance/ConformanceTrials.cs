@@ -57,19 +57,38 @@ internal static class ConformanceTrials
             }
 
             var expected = Expected(model, extents, tiles, fields);
-            // The probe declares the output in the model's layout, so the two have the same shape.
-            var at = Enumerable.Range(0, expected.Length).FirstOrDefault(i => actual.GetFlat(i) != expected.GetFlat(i), -1);
-            if (at >= 0)
+            if (FirstDifference(actual, expected) is { } at)
             {
                 var name = binding.Operands[model.Output.Role];
-                return string.Create(CultureInfo.InvariantCulture,
-                    $"on random operands its semantics '{capability.SemanticsText}' give {name}{TensorData.FormatIndex(expected.IndexOf(at))} = " +
-                    $"{actual.FormatValue(actual.GetFlat(at))} where the instruction gives {expected.FormatValue(expected.GetFlat(at))}");
+                return $"on random operands its semantics '{capability.SemanticsText}' give {name}{TensorData.FormatIndex(expected.IndexOf(at))} = " +
+                    $"{Value(actual, at)} where the instruction gives {Value(expected, at)}";
             }
         }
 
         return null;
     }
+
+    // Element by element on the storage itself (TensorData.GetFlat goes through float for integers, which would hide a
+    // difference in the low bits of a large int32). The probe declares the output in the model's layout: same shape.
+    private static int? FirstDifference(TensorData actual, TensorData expected)
+    {
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var same = expected.IsInteger
+                ? actual.Integers[i] == expected.Integers[i]
+                : BitConverter.SingleToInt32Bits(actual.Floats[i]) == BitConverter.SingleToInt32Bits(expected.Floats[i]);
+            if (!same)
+            {
+                return i;
+            }
+        }
+
+        return null;
+    }
+
+    private static string Value(TensorData tensor, int at) => tensor.IsInteger
+        ? tensor.Integers[at].ToString(CultureInfo.InvariantCulture)
+        : tensor.Floats[at].ToString("R", CultureInfo.InvariantCulture);
 
     private static long Elements(ModelOperand operand, IReadOnlyDictionary<string, int> extents) =>
         operand.Axes.Aggregate(1L, (product, axis) => product * extents[axis]);
