@@ -80,6 +80,19 @@ public class ArchCheckTargetTests
     }
 
     [Test]
+    public void TuneRefusesAMutatedCapabilityBeforeSearching()
+    {
+        var mutation = CapabilityMutation.All().First(m => m.Architecture == "vta.yaml" && m.Kind == "+ for *");
+        var path = mutation.WriteTo(folder);
+        var suite = Path.Combine(folder, "small.yaml");
+        File.WriteAllText(suite, "suite: small\nlayers:\n  - {name: g16, codelet: gemm, M: 16, N: 32, K: 32}\n");
+        var (line, column) = mutation.ExpectedPosition();
+        var run = CliRun.Of("tune", suite, "--codelets", Repo.PathOf("codelets"), "--arch", path, "--budget-trials", "2");
+        Assert.That(run.ExitCode, Is.EqualTo(CovenantCli.UserError), run.ToString());
+        Assert.That(run.Error, Does.Contain($"{path}({line},{column}): error COV5110: capability 'gemm' of 'gemm'"), run.ToString());
+    }
+
+    [Test]
     public void TheVtaExamplesOfIssue16AreRefused()
     {
         var shipped = File.ReadAllText(Repo.PathOf("architectures", "vta.yaml"));
