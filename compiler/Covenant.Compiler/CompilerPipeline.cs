@@ -34,7 +34,7 @@ public sealed record Compilation(
 /// The compiler's stages, in the only order that works: each needs the one before it.
 /// 1. load and check the codelet (syntax, names, types) — its errors are the user's to fix first;
 /// 2. bind the shapes (index bounds need concrete sizes);
-/// 3. load and validate the architecture graph;
+/// 3. load and validate the architecture graph, and check it against its target;
 /// 4. map (the mapper needs both the instance and the graph);
 /// 5. lower with the target pass the graph's <c>target:</c> names.
 /// Every stage reports collected diagnostics; the pipeline stops after the first stage with errors.
@@ -65,6 +65,15 @@ public static class CompilerPipeline
         if (!unknown.IsEmpty || targets.Find(graph.Value.Target) is not { } target)
         {
             diagnostics.AddRange(unknown);
+            return Result<Compilation>.Failure(diagnostics.ToImmutable());
+        }
+
+        // Whatever the codelet, a graph the target cannot compile for (a capability that is not the instruction it
+        // stands for, a configuration the target cannot emit) is refused before mapping, at its YAML positions.
+        var architecture = target.CheckArchitecture(graph.Value);
+        diagnostics.AddRange(architecture);
+        if (architecture.Any(d => d.IsError))
+        {
             return Result<Compilation>.Failure(diagnostics.ToImmutable());
         }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Covenant.Acg.Model;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
 
@@ -32,4 +33,11 @@ public interface ITarget
     string Name { get; }
 
     Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options);
+
+    /// <summary>
+    /// Every reason this target cannot compile for <paramref name="graph"/> at all, whatever the codelet, each at its
+    /// YAML position: capabilities that are not the target's instructions or do not compute what they do, a
+    /// configuration the target cannot emit for. <c>arch check</c> and <c>compile</c> (before mapping) run it.
+    /// </summary>
+    ImmutableArray<Diagnostic> CheckArchitecture(ArchitectureGraph graph) => [];
 }

@@ -41,6 +41,9 @@ public sealed record TargetRegistration(
     /// <summary>How <c>tune</c> measures; by default lower in memory, execute with <see cref="Executor"/>, take its time.</summary>
     public MeasurerFactory CreateMeasurer { get; init; } = (target, _) => new ExecutorMeasurer(target);
 
+    /// <summary>Every reason the target cannot compile for <paramref name="graph"/> at all (its pass's <see cref="ITarget.CheckArchitecture"/>).</summary>
+    public ImmutableArray<Diagnostic> CheckArchitecture(ArchitectureGraph graph) => Pass.CheckArchitecture(graph);
+
     /// <summary>The least cycles any tiling of a mapping's problem could take on this hardware, where the target knows it.</summary>
     public Func<LayerMapping, double?>? LowerBound { get; init; }
 }
@@ -79,6 +82,17 @@ public sealed class RegisteredTargets
 
     /// <summary>COV1010 at the YAML's <c>target:</c> value when <paramref name="graph"/> names no registered target.</summary>
     public ImmutableArray<Diagnostic> CheckTarget(ArchitectureGraph graph) => Covenant.Acg.TargetNameCheck.Check(graph, Names.ToList());
+
+    /// <summary>
+    /// What <c>arch check</c> reports beyond the loader: COV1010 when the graph names no registered target, else its
+    /// target's <see cref="TargetRegistration.CheckArchitecture"/>; empty when the graph can be compiled for its target.
+    /// </summary>
+    public ImmutableArray<Diagnostic> CheckArchitecture(ArchitectureGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var unknown = CheckTarget(graph);
+        return !unknown.IsEmpty || Find(graph.Target) is not { } target ? unknown : target.CheckArchitecture(graph);
+    }
 
     /// <summary>The measurer <c>tune</c> uses for <paramref name="graph"/>'s target, or null when nothing here measures it.</summary>
     public IMappingMeasurer? CreateMeasurer(ArchitectureGraph graph)

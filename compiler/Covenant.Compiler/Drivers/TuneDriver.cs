@@ -104,6 +104,13 @@ public sealed class TuneDriver(RegisteredTargets targets)
             return Result<TuneOutcome>.Failure(graph.Diagnostics);
         }
 
+        // A graph its registered target cannot compile for (compile would refuse it) is not worth a search.
+        var architecture = targets.Find(graph.Value.Target)?.CheckArchitecture(graph.Value) ?? [];
+        if (architecture.Any(d => d.IsError))
+        {
+            return Result<TuneOutcome>.Failure(graph.Diagnostics.AddRange(architecture));
+        }
+
         var previous = settings.RecordsPath is { } path ? TuningLog.Read(path) : Result<TuningRecords>.Success(new TuningRecords([], []));
         if (!previous.Succeeded)
         {

@@ -18,6 +18,9 @@ public static class TensorCoreDiagnostics
     /// <summary>A storage level the kernel needs (shared memory, registers) is missing.</summary>
     public static readonly DiagnosticDescriptor MissingStorage = new("COV5303", "missing TensorCore storage level");
 
+    /// <summary>An mma capability whose semantics do not compute the mma.sync it stands for (<c>TensorCoreArchitectureCheck</c>).</summary>
+    public static readonly DiagnosticDescriptor CapabilitySemantics = new("COV5304", "capability semantics differ from mma.sync");
+
     /// <summary>The codelet has no accumulation the kernel can run, or its output is not written once per element.</summary>
     public static readonly DiagnosticDescriptor UnsupportedAccess = new("COV5310", "unsupported access pattern");
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Covenant.Acg;
+using Covenant.Acg.Model;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
 using Covenant.Runtime.TensorCore;
@@ -28,6 +29,9 @@ public sealed class TensorCoreTarget(TensorCorePlanOptions? options = null) : IT
         new TensorCoreTarget(),
         new TensorCoreArtifactExecutor(),
         [new(5300, 5399), new(6300, 6399)]);
+
+    /// <summary>The graph-level checks of <see cref="TensorCoreArchitectureCheck"/>: what keeps this target from compiling for a graph at all.</summary>
+    public ImmutableArray<Diagnostic> CheckArchitecture(ArchitectureGraph graph) => TensorCoreArchitectureCheck.Check(graph);
 
     public Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options)
     {

@@ -24,6 +24,12 @@ public static class VnniDiagnostics
     /// <summary>A tensor or table too large for the kernel's 32-bit offsets.</summary>
     public static readonly DiagnosticDescriptor TooLarge = new("COV5214", "problem too large");
 
+    /// <summary>A capability whose semantics do not compute the instruction it stands for (<c>VnniArchitectureCheck</c>).</summary>
+    public static readonly DiagnosticDescriptor CapabilitySemantics = new("COV5216", "capability semantics differ from the VNNI instruction");
+
+    /// <summary>A capability whose operand types, extents or immediates no instruction of the target has (<c>VnniArchitectureCheck</c>).</summary>
+    public static readonly DiagnosticDescriptor CapabilityDeclaration = new("COV5217", "capability is not a VNNI instruction");
+
     /// <summary>A plan option out of range (register blocking that exceeds the register file...).</summary>
     public static readonly DiagnosticDescriptor BadOption = new("COV5215", "invalid plan option");
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Covenant.Acg;
+using Covenant.Acg.Model;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
 using Covenant.Runtime.Vnni;
@@ -38,6 +39,9 @@ public sealed class VnniTarget : ITarget
         new VnniTarget(),
         new VnniArtifactExecutor(new VnniPlanRebuilder()),
         [new(5200, 5299), new(6200, 6299)]);
+
+    /// <summary>The graph-level checks of <see cref="VnniArchitectureCheck"/>: what keeps this target from compiling for a graph at all.</summary>
+    public ImmutableArray<Diagnostic> CheckArchitecture(ArchitectureGraph graph) => VnniArchitectureCheck.Check(graph);
 
     public Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options)
     {

@@ -103,7 +103,10 @@ public static class ArchCommands
         return command;
     }
 
-    /// <summary>Loads a graph and checks that its <c>target:</c> is registered in this build (the loader accepts any name).</summary>
+    /// <summary>
+    /// Loads a graph and checks it against its target: its <c>target:</c> is registered in this build (the loader accepts
+    /// any name) and that target can compile for it, so "ok" means <c>compile</c> will not refuse the graph itself.
+    /// </summary>
     private static Result<ArchitectureGraph> LoadWithTarget(CliContext context, string path)
     {
         var loaded = AcgLoader.Load(path);
@@ -112,8 +115,8 @@ public static class ArchCommands
             return loaded;
         }
 
-        var unknown = context.Targets.CheckTarget(loaded.Value);
-        return unknown.IsEmpty ? loaded : Result<ArchitectureGraph>.Failure(loaded.Diagnostics.AddRange(unknown));
+        var found = context.Targets.CheckArchitecture(loaded.Value);
+        return found.IsEmpty ? loaded : new Result<ArchitectureGraph>(loaded.Value, loaded.Diagnostics.AddRange(found));
     }
 
     private static Result<string> Render(ArchitectureGraph graph, string format) => format switch

@@ -35,6 +35,12 @@ public static class VtaLoweringDiagnostics
     /// <summary>The physical base of the DRAM image is not aligned.</summary>
     public static readonly DiagnosticDescriptor BadPhysicalBase = new("COV5109", "unaligned DRAM base");
 
+    /// <summary>A capability whose semantics do not compute the VTA instruction it stands for (<c>VtaArchitectureCheck</c>).</summary>
+    public static readonly DiagnosticDescriptor CapabilitySemantics = new("COV5110", "capability semantics differ from the VTA instruction");
+
+    /// <summary>A capability whose operand types, extents or immediates no VTA instruction has (<c>VtaArchitectureCheck</c>).</summary>
+    public static readonly DiagnosticDescriptor CapabilityDeclaration = new("COV5111", "capability is not a VTA instruction");
+
     /// <summary>Something the lowering should always be able to do failed: a bug in Covenant.</summary>
     public static readonly DiagnosticDescriptor InternalError = new("COV9501", "internal error in the VTA lowering");
 }

@@ -1,5 +1,7 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using Covenant.Acg;
+using Covenant.Acg.Model;
 using Covenant.Core.Diagnostics;
 using Covenant.Mapping.Model;
 using Covenant.Runtime.Vta;
@@ -27,6 +29,9 @@ public sealed class VtaTarget : ITarget
         CreateMeasurer = VtaSimulatorMeasurer.Create,
         LowerBound = VtaSimulatorMeasurer.Bound,
     };
+
+    /// <summary>The graph-level checks of <see cref="Vta.VtaArchitectureCheck"/>: what keeps this target from compiling for a graph at all.</summary>
+    public ImmutableArray<Diagnostic> CheckArchitecture(ArchitectureGraph graph) => Vta.VtaArchitectureCheck.Check(graph);
 
     public Result<TargetOutput> Lower(LayerMapping mapping, TargetOptions options)
     {
