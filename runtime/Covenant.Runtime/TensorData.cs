@@ -169,7 +169,8 @@ public sealed class TensorData : IEquatable<TensorData>
     }
 
     /// <summary>The element at a row-major flat index, as a double (exact for every element type).</summary>
-    public double GetFlat(int flatIndex) => integers is not null ? integers[flatIndex] : floats![flatIndex];
+    // The cast matters: int and float in one conditional meet at float, which would round int32 values above 2^24.
+    public double GetFlat(int flatIndex) => integers is not null ? (double)integers[flatIndex] : floats![flatIndex];
 
     /// <summary>The row-major flat index of a multi-dimensional index; throws when it is out of bounds.</summary>
     public int FlatIndexOf(ReadOnlySpan<int> index)

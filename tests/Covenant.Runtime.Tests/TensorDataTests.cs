@@ -22,6 +22,18 @@ public sealed class TensorDataTests
     }
 
     [Test]
+    public void LargeInt32ValuesReadBackExactly()
+    {
+        // 2^24 + 1 is the first integer a float cannot hold; the comparer's reported values go through GetFlat.
+        var t = I32([2], 16_777_217, int.MaxValue);
+        Assert.Multiple(() =>
+        {
+            Assert.That(t.GetFlat(0), Is.EqualTo(16_777_217d));
+            Assert.That(t[1], Is.EqualTo((double)int.MaxValue));
+        });
+    }
+
+    [Test]
     public void OutOfBoundsIndicesThrow()
     {
         var t = I32([2, 3], new int[6]);

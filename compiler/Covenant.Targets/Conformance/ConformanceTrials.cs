@@ -68,8 +68,8 @@ internal static class ConformanceTrials
         return null;
     }
 
-    // Element by element on the storage itself (TensorData.GetFlat goes through float for integers, which would hide a
-    // difference in the low bits of a large int32). The probe declares the output in the model's layout: same shape.
+    // Element by element on the storage itself: exact for every element type, whatever a reader converts through.
+    // The probe declares the output in the model's layout: same shape.
     private static int? FirstDifference(TensorData actual, TensorData expected)
     {
         for (var i = 0; i < expected.Length; i++)
