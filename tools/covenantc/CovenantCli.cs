@@ -33,6 +33,7 @@ public static class CovenantCli
 
         root.Add(CompareCommand.Build(context));
         root.Add(TuneCommand.Build(context));
+        root.Add(ImportCommand.Build(context));
 
         return root;
     }
