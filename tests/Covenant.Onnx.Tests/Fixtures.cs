@@ -56,12 +56,12 @@ public static class Fixtures
             .Scalar("r_scale", 0.1f).ZeroPoint("r_zero", DataType.Uint8, 0)
             .Node("QuantizeLinear", "q_residual", ["sum_relu", "r_scale", "r_zero"], ["r"])
             .Integers("wg", DataType.Int8, [8, 4, 3, 3], Int8s(random, 8 * 4 * 9)).Scalar("wg_scale", 0.02f).ZeroPoint("wg_zero", DataType.Int8, 0)
-            .Scalar("g_scale", 0.2f).ZeroPoint("g_zero", DataType.Uint8, 10)
+            .Scalar("g_scale", 2f).ZeroPoint("g_zero", DataType.Uint8, 10)
             .Node("QLinearConv", "grouped", ["r", "r_scale", "r_zero", "wg", "wg_scale", "wg_zero", "g_scale", "g_zero"], ["g"],
                 B.Ints("pads", 1, 1, 1, 1), B.Ints("strides", 2, 2), B.Int("group", 2))
             .Node("Flatten", "flatten", ["g"], ["f"])
             .Integers("wf", DataType.Int8, [32, 10], Int8s(random, 320)).Scalar("wf_scale", 0.01f).ZeroPoint("wf_zero", DataType.Int8, 0)
-            .Scalar("y_scale", 0.5f).ZeroPoint("y_zero", DataType.Uint8, 128)
+            .Scalar("y_scale", 50f).ZeroPoint("y_zero", DataType.Uint8, 128)
             .Node("QLinearMatMul", "fc", ["f", "g_scale", "g_zero", "wf", "wf_scale", "wf_zero", "y_scale", "y_zero"], ["y"])
             .Integers("wci", DataType.Uint8, [4, 4, 1, 1], Enumerable.Range(0, 16).Select(_ => random.Next(0, 256)))
             .ZeroPoint("xci_zero", DataType.Uint8, 100).ZeroPoint("wci_zero", DataType.Uint8, 7)
@@ -85,6 +85,18 @@ public static class Fixtures
             .Node("MatMul", "matmul", ["g", "wm"], ["y"])
             .Output("y", DataType.Float, 1, 5);
     }
+
+    /// <summary>
+    /// A QLinearMatMul whose scale is exactly 1/2 and whose products are odd half the time, so half its outputs are ties:
+    /// rounding half away from zero (or a shift) would differ from ONNX's half to even there.
+    /// </summary>
+    public static B RoundingTies() => new B("rounding_ties")
+        .Input("a", DataType.Int8, 16, 1)
+        .Scalar("a_scale", 1f).ZeroPoint("a_zero", DataType.Int8, 0)
+        .Integers("b", DataType.Int8, [1, 8], [1, -1, 1, -1, 1, 1, -1, -1]).Scalar("b_scale", 1f).ZeroPoint("b_zero", DataType.Int8, 0)
+        .Scalar("y_scale", 2f).ZeroPoint("y_zero", DataType.Int8, 0)
+        .Node("QLinearMatMul", "half", ["a", "a_scale", "a_zero", "b", "b_scale", "b_zero", "y_scale", "y_zero"], ["y"])
+        .Output("y", DataType.Int8, 16, 8);
 
     public static IEnumerable<int> Int8s(Random random, int count) => Enumerable.Range(0, count).Select(_ => random.Next(-128, 128));
 

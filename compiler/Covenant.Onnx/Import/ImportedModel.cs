@@ -8,6 +8,12 @@ public sealed record OnnxTensorType(TensorProto.Types.DataType ElementType, Immu
 {
     public long ElementCount => Shape.Aggregate(1L, (product, extent) => product * extent);
 
+    // Two types are equal when their element types and extents are (ImmutableArray alone compares by reference).
+    public bool Equals(OnnxTensorType? other) =>
+        other is not null && ElementType == other.ElementType && Shape.SequenceEqual(other.Shape);
+
+    public override int GetHashCode() => Shape.Aggregate(ElementType.GetHashCode(), (hash, extent) => HashCode.Combine(hash, extent));
+
     public override string ToString() => $"{ElementName(ElementType)}[{string.Join(", ", Shape)}]";
 
     public static string ElementName(TensorProto.Types.DataType type) => type switch
