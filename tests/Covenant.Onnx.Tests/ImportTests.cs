@@ -121,3 +121,19 @@ public sealed class ImportTests
         _ => Fixtures.FloatNet(),
     };
 }
+
+/// <summary>Writes the fixtures as .onnx files for trying <c>covenantc import</c> by hand (README's worked example).</summary>
+public sealed class FixtureFiles
+{
+    [Test]
+    [Explicit("writes files: COVENANT_ONNX_FIXTURES=DIR dotnet test --filter FixtureFiles")]
+    public void WriteTheFixtures()
+    {
+        var directory = Environment.GetEnvironmentVariable("COVENANT_ONNX_FIXTURES") ?? Path.GetTempPath();
+        Directory.CreateDirectory(directory);
+        foreach (var name in Enum.GetValues<ImportTests.FixtureName>())
+        {
+            TestContext.Out.WriteLine(ImportTests.Fixture(name).WriteTo(directory, $"{name}.onnx"));
+        }
+    }
+}

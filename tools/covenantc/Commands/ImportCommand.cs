@@ -97,8 +97,11 @@ public static class ImportCommand
         var total = model.AcceleratorMacs;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{model.Layers.Count()} layers on the accelerator ({total:N0} MACs), {model.Nodes.Count(n => n.Layer is null)} nodes on the host; import {seconds * 1000:F1} ms"));
-        output.WriteLine("Layout: ONNX activations are NCHW and weights OIHW; the conv codelets take NHWC and KRSC (RSC depthwise), " +
-            "so the host transposes activations at each layer's boundary and weights once.");
+        if (model.Layers.Any(l => l.Codelet.StartsWith("conv", StringComparison.Ordinal)))
+        {
+            output.WriteLine("Layout: ONNX activations are NCHW and weights OIHW; the conv codelets take NHWC and KRSC (RSC depthwise), " +
+                "so the host transposes activations at each layer's boundary and weights once.");
+        }
     }
 
     private static object ToJson(ImportedModel model, double seconds) => new
