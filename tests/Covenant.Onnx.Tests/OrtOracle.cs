@@ -125,7 +125,13 @@ public static class OrtOracle
     /// <summary>Runs a model in ONNX Runtime (CPU) and returns its one output as doubles (exact for every type used here).</summary>
     public static double[] RunOrt(byte[] model, IReadOnlyList<string> inputNames, IReadOnlyDictionary<string, HostTensor> inputs, string output, OnnxTensorType outputType)
     {
-        using var options = new SessionOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        // No graph optimizations: ORT would fuse DequantizeLinear -> Add -> QuantizeLinear into its own QLinearAdd (a contrib op
+        // with its own rounding), and the oracle is ONNX's semantics node by node.
+        using var options = new SessionOptions
+        {
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
+        };
         using var session = new InferenceSession(model, options);
         var values = inputNames.Select(name => ToOrt(inputs[name])).ToList();
         try

@@ -110,6 +110,12 @@ public sealed record ImportedNode(
     CodeletLayer? Layer,
     string Note)
 {
+    /// <summary>The node's integer attributes (int and ints alike, as arrays), for the host steps that need them.</summary>
+    public ImmutableDictionary<string, ImmutableArray<long>> IntAttributes { get; init; } =
+        ImmutableDictionary<string, ImmutableArray<long>>.Empty;
+
+    public ImmutableArray<long> Ints(string name) => IntAttributes.TryGetValue(name, out var values) ? values : [];
+
     /// <summary>The node as messages name it: its name (or its op) and its index in the graph.</summary>
     public string Label => $"node '{Name}' (#{Index}, {OpType})";
 }

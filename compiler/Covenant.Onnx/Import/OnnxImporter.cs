@@ -126,7 +126,12 @@ public static class OnnxImporter
             values[proto.Output[0]] = outcome.Outputs[0];
             var layer = outcome.Layer is null ? null : outcome.Layer with { LayerName = UniqueLayerName(node.Name, layerNames) };
             nodes.Add(new ImportedNode(index, node.Name, proto.OpType, [.. proto.Input], [.. proto.Output.Take(1)],
-                outcome.Placement, layer, outcome.Note));
+                outcome.Placement, layer, outcome.Note)
+            {
+                IntAttributes = proto.Attribute
+                    .Where(a => a.Type is AttributeProto.Types.AttributeType.Int or AttributeProto.Types.AttributeType.Ints)
+                    .ToImmutableDictionary(a => a.Name, a => a.Type == AttributeProto.Types.AttributeType.Int ? [a.I] : a.Ints.ToImmutableArray(), StringComparer.Ordinal),
+            });
         }
 
         var outputs = graph.Output.Select(o => o.Name).ToImmutableArray();
