@@ -82,6 +82,30 @@ public sealed class ImportCommandTests
     }
 
     [Test]
+    public void TheNetworkRunsOnVtaLayerByLayer()
+    {
+        var run = CliRun.Of("network", WriteMlp(), "--arch", Repo.PathOf("architectures", "vta.yaml"));
+        Assert.That(run.ExitCode, Is.Zero, run.ToString());
+        Assert.That(run.Out, Does.Contain("fc1").And.Contain("VTA simulator").And.Contain("= reference"));
+        Assert.That(run.Out, Does.Contain("relu").And.Contain("host"));
+        Assert.That(run.Out, Does.Contain("(100.0 %) on the accelerator").And.Contain("output hr: int32[2, 32]"));
+
+        var json = CliRun.Of("network", WriteMlp(), "--arch", Repo.PathOf("architectures", "vta.yaml"), "--json", "--seed", "3");
+        Assert.That(json.ExitCode, Is.Zero, json.ToString());
+        using var document = System.Text.Json.JsonDocument.Parse(json.Out);
+        Assert.That(document.RootElement.GetProperty("nodes")[0].GetProperty("cycles").GetDouble(), Is.GreaterThan(0));
+        Assert.That(document.RootElement.GetProperty("acceleratorMacs").GetInt64(), Is.EqualTo(document.RootElement.GetProperty("layerMacs").GetInt64()));
+    }
+
+    [Test]
+    public void TheNetworkNeedsAnArchitectureThatExists()
+    {
+        var run = CliRun.Of("network", WriteMlp(), "--arch", Path.Combine(directory, "none.yaml"));
+        Assert.That((run.ExitCode, run.Error), Is.EqualTo((1, run.Error)));
+        Assert.That(run.Error, Does.Contain("COV0001"));
+    }
+
+    [Test]
     public void AMissingModelIsFileNotFound() =>
         Assert.That(CliRun.Of("import", Path.Combine(directory, "none.onnx")).Error, Does.Contain("COV0001"));
 

@@ -29,6 +29,8 @@ public interface ILayerExecutor
 }
 
 /// <summary>One node of a network run: where it ran and, for a layer, how.</summary>
+/// <param name="HostSeconds">Time on the host: the whole node for a host node; for a layer, its host steps and the reference
+/// check (not its compilation nor its execution).</param>
 public sealed record NodeRun(ImportedNode Node, LayerExecution? Layer, double HostSeconds)
 {
     public string RanOn => Layer is { } l ? (Node.Placement == NodePlacement.AcceleratorAndHost && l.OnAccelerator ? l.Engine + " + host steps" : l.Engine) : "host";
@@ -72,7 +74,7 @@ public static class NetworkRunner
                 var operands = LayerHostSteps.Operands(layer, Value);
                 var execution = executor.Execute(layer, operands);
                 values[node.Outputs[0]] = LayerHostSteps.Result(layer, outputType, operands, execution.Result, Value);
-                runs.Add(new NodeRun(node, execution, clock.Elapsed.TotalSeconds - (execution.Seconds ?? 0)));
+                runs.Add(new NodeRun(node, execution, Math.Max(0, clock.Elapsed.TotalSeconds - (execution.Seconds ?? 0) - execution.CompileSeconds)));
                 continue;
             }
 
