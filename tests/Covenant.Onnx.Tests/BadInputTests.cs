@@ -71,6 +71,13 @@ public sealed class BadInputTests
             Does.Contain("input 1 (a_scale) 's' is not an initializer"));
 
     [Test]
+    public void APerRowActivationScaleIsRefused() =>
+        Assert.That(Refused(new OnnxModelBuilder("perrow").Input("a", DataType.Int8, 2, 8)
+            .Integers("b", DataType.Int8, [8, 4], new int[32]).Floats("s2", [2], [0.5f, 0.25f]).Scalar("s", 0.5f)
+            .Node("QLinearMatMul", "mm", ["a", "s2", "", "b", "s", "", "s", ""], ["y"]).Output("y", DataType.Uint8, 2, 4).Bytes(), "COV7004"),
+            Does.Contain("input 1 (a_scale) 's2' has 2 values"));
+
+    [Test]
     public void MismatchedShapesNameBothOperands() =>
         Assert.That(Refused(new OnnxModelBuilder("mismatch").Input("a", DataType.Float, 2, 8)
             .Floats("b", [7, 4], new float[28]).Node("MatMul", "mm", ["a", "b"], ["y"]).Output("y", DataType.Float, 2, 4).Bytes(), "COV7005"),

@@ -3,7 +3,7 @@ using Covenant.Onnx.Host;
 using Covenant.Onnx.Import;
 using Covenant.Onnx.Network;
 using Covenant.Testing;
-using Google.Protobuf;
+using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace Covenant.Onnx.Tests;
 
@@ -48,6 +48,16 @@ public sealed class NetworkTests
             Assert.That(Values(run.Outputs[name]), Is.EqualTo(values), name);
             Assert.That(values.Distinct().Count(), Is.GreaterThan(1), $"{name}: an output that is constant would prove little");
         }
+    }
+
+    [Test]
+    public void ANodeTheHostCannotRunYetIsNamed()
+    {
+        var model = OnnxImporter.Import("softmax.onnx", new OnnxModelBuilder("softmax").Input("x", DataType.Float, 1, 4)
+            .Node("Relu", "relu", ["x"], ["h"]).Node("Softmax", "probabilities", ["h"], ["y"])
+            .Output("y", DataType.Float, 1, 4).Bytes()).Value!;
+        var run = NetworkRunner.Run(model, NetworkRunner.RandomInputs(model, 1), new ReferenceLayerExecutor(Repo.Codelets));
+        Assert.That(run.Diagnostics.Single().ToString(), Does.Contain("COV7010").And.Contain("node 'probabilities' (#1, Softmax)"));
     }
 
     [Test]

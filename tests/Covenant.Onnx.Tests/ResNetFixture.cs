@@ -51,7 +51,7 @@ public static class ResNetFixture
             .Node("QuantizeLinear", "pool5_q", ["pool5_f", "act_scale", "act_zero"], ["pool5_out"])
             .Node("Flatten", "flatten", ["pool5_out"], ["features"])
             .Integers("fc1000_w", DataType.Int8, [2048, 1000], Fixtures.Int8s(random, 2048 * 1000))
-            .Scalar("fc1000_w_scale", WeightScale(2048))
+            .Scalar("fc1000_w_scale", 8 * WeightScale(2048)) // pooled features spread about 8 times less than a conv input
             .Node("QLinearMatMul", "fc1000", ["features", "act_scale", "act_zero", "fc1000_w", "fc1000_w_scale", "w_zero", "act_scale", "act_zero"], ["logits"])
             .Output("logits", DataType.Uint8, 1, 1000);
         return b;

@@ -109,12 +109,15 @@ internal static class ConvRules
         switch (layout)
         {
             case "QLinear":
-                node.QuantizationInput(1, "x_scale");
+                node.RequireScalar(node.QuantizationInput(1, "x_scale"), 1, "x_scale");
                 var xZero = node.ZeroPointInput(2, "x_zero_point");
-                node.QuantizationInput(4, "w_scale");
+                node.RequireScalar(xZero, 2, "x_zero_point");
+                node.RequirePerChannel(node.QuantizationInput(4, "w_scale"), 4, "w_scale", weight.Shape[0]);
                 var wZero = node.ZeroPointInput(5, "w_zero_point");
-                node.QuantizationInput(6, "y_scale");
+                node.RequirePerChannel(wZero, 5, "w_zero_point", weight.Shape[0]);
+                node.RequireScalar(node.QuantizationInput(6, "y_scale"), 6, "y_scale");
                 var yZero = node.ZeroPointInput(7, "y_zero_point");
+                node.RequireScalar(yZero, 7, "y_zero_point");
                 CheckInt8(node, input, weight);
                 if (node.InputName(8) is not null)
                 {
@@ -126,6 +129,8 @@ internal static class ConvRules
                     new Requantization(node.RequiredName(1, "x_scale"), node.RequiredName(4, "w_scale"), node.RequiredName(6, "y_scale"), yZero?.Name));
             case "Integer":
                 CheckInt8(node, input, weight);
+                node.RequireScalar(node.ZeroPointInput(2, "x_zero_point"), 2, "x_zero_point");
+                node.RequirePerChannel(node.ZeroPointInput(3, "w_zero_point"), 3, "w_zero_point", weight.Shape[0]);
                 return new LayerOperands(node.RequiredName(0, "x"), node.RequiredName(1, "w"), LayerKind.Conv, false, false,
                     node.ZeroPointInput(2, "x_zero_point")?.Name, node.ZeroPointInput(3, "w_zero_point")?.Name, null, null);
             default:

@@ -114,6 +114,9 @@ public sealed record ImportedNode(
     public ImmutableDictionary<string, ImmutableArray<long>> IntAttributes { get; init; } =
         ImmutableDictionary<string, ImmutableArray<long>>.Empty;
 
+    /// <summary>The node's string attributes (auto_pad, ...).</summary>
+    public ImmutableDictionary<string, string> StringAttributes { get; init; } = ImmutableDictionary<string, string>.Empty;
+
     public ImmutableArray<long> Ints(string name) => IntAttributes.TryGetValue(name, out var values) ? values : [];
 
     /// <summary>The node as messages name it: its name (or its op) and its index in the graph.</summary>

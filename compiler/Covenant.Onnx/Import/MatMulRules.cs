@@ -93,18 +93,23 @@ internal static class MatMulRules
         switch (node.OpType)
         {
             case "QLinearMatMul":
-                node.QuantizationInput(1, "a_scale");
+                node.RequireScalar(node.QuantizationInput(1, "a_scale"), 1, "a_scale");
                 var aZero = node.ZeroPointInput(2, "a_zero_point");
-                node.QuantizationInput(4, "b_scale");
+                node.RequireScalar(aZero, 2, "a_zero_point");
+                node.RequirePerChannel(node.QuantizationInput(4, "b_scale"), 4, "b_scale", right.Shape[^1]);
                 var bZero = node.ZeroPointInput(5, "b_zero_point");
-                node.QuantizationInput(6, "y_scale");
+                node.RequirePerChannel(bZero, 5, "b_zero_point", right.Shape[^1]);
+                node.RequireScalar(node.QuantizationInput(6, "y_scale"), 6, "y_scale");
                 var yZero = node.ZeroPointInput(7, "y_zero_point");
+                node.RequireScalar(yZero, 7, "y_zero_point");
                 ConvRules.CheckInt8(node, left, right);
                 return new LayerOperands(node.RequiredName(0, "a"), node.RequiredName(3, "b"), LayerKind.Gemm, false, false,
                     aZero?.Name, bZero?.Name, null,
                     new Requantization(node.RequiredName(1, "a_scale"), node.RequiredName(4, "b_scale"), node.RequiredName(6, "y_scale"), yZero?.Name));
             case "MatMulInteger":
                 ConvRules.CheckInt8(node, left, right);
+                node.RequireScalar(node.ZeroPointInput(2, "a_zero_point"), 2, "a_zero_point");
+                node.RequirePerChannel(node.ZeroPointInput(3, "b_zero_point"), 3, "b_zero_point", right.Shape[^1]);
                 return new LayerOperands(node.RequiredName(0, "A"), node.RequiredName(1, "B"), LayerKind.Gemm, false, false,
                     node.ZeroPointInput(2, "a_zero_point")?.Name, node.ZeroPointInput(3, "b_zero_point")?.Name, null, null);
             case "Gemm":

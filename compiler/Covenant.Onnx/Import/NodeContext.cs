@@ -66,6 +66,24 @@ internal sealed class NodeContext(
         return constant;
     }
 
+    /// <summary>A scale or zero point of a whole tensor: one value (ONNX allows per-row activations; import does not yet).</summary>
+    public void RequireScalar(OnnxConstant? constant, int i, string role)
+    {
+        if (constant is not null && constant.Length != 1)
+        {
+            throw Fail(OnnxDiagnostics.MissingQuantization, $"input {i} ({role}) '{constant.Name}' has {constant.Length} values: import takes one per tensor here");
+        }
+    }
+
+    /// <summary>A weight's scale or zero point: one value, or one per output channel.</summary>
+    public void RequirePerChannel(OnnxConstant? constant, int i, string role, long channels)
+    {
+        if (constant is not null && constant.Length != 1 && constant.Length != channels)
+        {
+            throw Fail(OnnxDiagnostics.MissingQuantization, $"input {i} ({role}) '{constant.Name}' has {constant.Length} values: one, or one per output channel ({channels})");
+        }
+    }
+
     /// <summary>An optional zero point: absent (null), or a constant of an 8-bit type.</summary>
     public OnnxConstant? ZeroPointInput(int i, string role)
     {

@@ -131,6 +131,8 @@ public static class OnnxImporter
                 IntAttributes = proto.Attribute
                     .Where(a => a.Type is AttributeProto.Types.AttributeType.Int or AttributeProto.Types.AttributeType.Ints)
                     .ToImmutableDictionary(a => a.Name, a => a.Type == AttributeProto.Types.AttributeType.Int ? [a.I] : a.Ints.ToImmutableArray(), StringComparer.Ordinal),
+                StringAttributes = proto.Attribute.Where(a => a.Type == AttributeProto.Types.AttributeType.String)
+                    .ToImmutableDictionary(a => a.Name, a => a.S.ToStringUtf8(), StringComparer.Ordinal),
             });
         }
 

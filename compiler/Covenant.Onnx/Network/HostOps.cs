@@ -35,6 +35,11 @@ public static class HostOps
                 return Floats(outputType, x.Floats.Select(v => 1 / (1 + MathF.Exp(-v))));
             case "Tanh":
                 return Floats(outputType, x.Floats.Select(MathF.Tanh));
+            case "DequantizeLinear" or "QuantizeLinear" when value(node.Inputs[1]).Floats.Length != 1:
+                return null; // per-axis (de)quantization: not on the host yet
+            case "MaxPool" when node.StringAttributes.GetValueOrDefault("auto_pad", "NOTSET") is not ("NOTSET" or "" or "VALID")
+                || node.Ints("dilations").Any(d => d != 1):
+                return null; // SAME padding or dilated pooling: not on the host yet
             case "DequantizeLinear":
                 var (dScale, dZero) = (value(node.Inputs[1]).Floats[0], node.Inputs.Length > 2 && node.Inputs[2].Length > 0 ? value(node.Inputs[2]).Integers[0] : 0);
                 return Floats(outputType, x.Integers.Select(v => (v - dZero) * dScale));
