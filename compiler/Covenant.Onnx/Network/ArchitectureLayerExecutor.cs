@@ -50,7 +50,10 @@ public sealed class ArchitectureLayerExecutor(string architecturePath, string co
         var execution = run.Value;
         var result = execution.Outputs.Values.Single();
         return new LayerExecution(result, execution.Engine, true, execution.Cycles, execution.Seconds ?? clock.Elapsed.TotalSeconds,
-            execution.Utilization, compileSeconds, result.Equals(reference));
+            execution.Utilization, compileSeconds, result.Equals(reference))
+        {
+            Timing = execution.Timing.ToString().ToLowerInvariant(),
+        };
     }
 
     private (Compilation? Compiled, string? Why, double Seconds) Compile(CodeletLayer layer)

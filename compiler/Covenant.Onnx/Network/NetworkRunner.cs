@@ -20,7 +20,11 @@ public sealed record LayerExecution(
     double? Seconds,
     double? Utilization,
     double CompileSeconds,
-    bool? MatchesReference);
+    bool? MatchesReference)
+{
+    /// <summary>What the cycles and time are, as the executor says (simulated or measured); null when the layer ran on the host.</summary>
+    public string? Timing { get; init; }
+}
 
 /// <summary>Runs a codelet layer on some machine: an architecture's target, or the reference interpreter.</summary>
 public interface ILayerExecutor

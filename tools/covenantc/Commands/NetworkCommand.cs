@@ -98,7 +98,7 @@ public static class NetworkCommand
         var rows = run.Nodes.Select(n => new[]
         {
             n.Node.Index.ToString(CultureInfo.InvariantCulture), n.Node.Name, n.Node.OpType, n.RanOn,
-            n.Layer?.Cycles is { } c ? c.ToString("N0", CultureInfo.InvariantCulture) : "-",
+            n.Layer?.Cycles is { } c ? $"{c.ToString("N0", CultureInfo.InvariantCulture)} {n.Layer.Timing}" : "-",
             n.Layer?.Utilization is { } u ? u.ToString("P1", CultureInfo.InvariantCulture) : "-",
             n.Node.Layer is { } l ? l.Macs.ToString("N0", CultureInfo.InvariantCulture) : "-",
             n.Layer is { } compiled ? Milliseconds(compiled.CompileSeconds) : "-",
@@ -134,6 +134,7 @@ public static class NetworkCommand
             ranOn = n.RanOn,
             onAccelerator = n.Layer?.OnAccelerator ?? false,
             cycles = n.Layer?.Cycles,
+            timing = n.Layer?.Timing,
             runSeconds = n.Layer?.Seconds,
             hostSeconds = n.HostSeconds,
             utilization = n.Layer?.Utilization,
