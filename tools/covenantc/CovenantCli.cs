@@ -33,6 +33,8 @@ public static class CovenantCli
 
         root.Add(CompareCommand.Build(context));
         root.Add(TuneCommand.Build(context));
+        root.Add(ImportCommand.Build(context));
+        root.Add(NetworkCommand.Build(context));
 
         return root;
     }
