@@ -141,6 +141,7 @@ public sealed partial class ArtifactTamperingTests
     {
         var problems = new List<string>();
         var counts = new List<string>();
+        var exits = new SortedDictionary<int, int>();
         var watch = Stopwatch.StartNew();
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         foreach (var (name, directory) in artifacts)
@@ -152,16 +153,18 @@ public sealed partial class ArtifactTamperingTests
                 counts.Add($"{name}/{file}: {chosen.Count} of {all.Count}");
                 foreach (var tampering in chosen)
                 {
-                    problems.AddRange(Problems(directory, tampering).Select(p => $"{name}: {tampering}: {p}"));
+                    var (exit, found) = Problems(directory, tampering);
+                    exits[exit] = exits.GetValueOrDefault(exit) + 1;
+                    problems.AddRange(found.Select(p => $"{name}: {tampering}: {p}"));
                 }
             }
         }
 
-        TestContext.Out.WriteLine($"{string.Join("\n", counts)}\n{counts.Count} files, {watch.Elapsed.TotalSeconds:F1} s, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s CPU");
+        TestContext.Out.WriteLine($"{string.Join("\n", counts)}\n{counts.Count} files, exits {string.Join(", ", exits.Select(e => $"{e.Key}: {e.Value}"))}, {watch.Elapsed.TotalSeconds:F1} s, {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:F1} s CPU");
         if (Environment.GetEnvironmentVariable("COVENANT_TAMPER_REPORT") is { Length: > 0 } report)
         {
             // Every problem, one a line, for a sweep that finds more than the assertion message shows.
-            File.WriteAllLines(report, [.. counts, .. problems]);
+            File.WriteAllLines(report, [.. counts, $"exits {string.Join(", ", exits.Select(e => $"{e.Key}: {e.Value}"))}", .. problems]);
         }
 
         Assert.That(problems, Is.Empty, string.Join("\n", problems.Take(40)) + $"\n({problems.Count} problems)");
@@ -198,7 +201,7 @@ public sealed partial class ArtifactTamperingTests
     }
 
     /// <summary>What is wrong with running the artifact in <paramref name="directory"/> with one file tampered; empty when nothing is.</summary>
-    private static List<string> Problems(string directory, Tampering tampering)
+    private static (int Exit, List<string> Problems) Problems(string directory, Tampering tampering)
     {
         var path = Path.Combine(directory, tampering.File);
         var original = File.ReadAllText(path);
@@ -208,10 +211,10 @@ public sealed partial class ArtifactTamperingTests
             var task = Task.Run(() => CliRun.Of("run", directory, "--simulate"));
             if (!task.Wait(Hang))
             {
-                return [$"no answer in {Hang.TotalSeconds} s"];
+                return (-1, [$"no answer in {Hang.TotalSeconds} s"]);
             }
 
-            return Judge(task.Result, tampering);
+            return (task.Result.ExitCode, Judge(task.Result, tampering));
         }
         finally
         {

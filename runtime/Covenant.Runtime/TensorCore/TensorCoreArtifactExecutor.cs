@@ -48,8 +48,9 @@ public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
             var kernel = check.Read<TensorCoreKernel>(artifact.Files.ReadBytes(TensorCoreArtifactFiles.ProgramFile), TensorCoreKernel.Json);
             if (kernel is not null
                 && check.Require(kernel.Version == TensorCoreKernel.FormatVersion, "$.version", $"program format {kernel.Version} is not {TensorCoreKernel.FormatVersion}")
-                && check.Require(!kernel.Tensors.IsDefault && !kernel.Body.IsDefault && !kernel.Registers.IsDefault, "$",
-                    "the program lacks its tensors, registers or body"))
+                && check.Require(!kernel.Tensors.IsDefault, "$.tensors", "the program has no tensors")
+                && check.Require(!kernel.Registers.IsDefault, "$.registers", "the program has no registers")
+                && check.Require(!kernel.Body.IsDefault, "$.body", "the program has no body"))
             {
                 TensorCoreProgramChecks.Check(kernel, artifact.Instance, check);
             }

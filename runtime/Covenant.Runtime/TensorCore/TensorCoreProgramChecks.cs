@@ -27,8 +27,10 @@ public static class TensorCoreProgramChecks
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(instance);
         ArgumentNullException.ThrowIfNull(check);
-        if (!check.Require(kernel.Name is not null && kernel.Architecture is not null && kernel.Description is not null && kernel.Gemm is not null,
-                "$", "the program lacks its name, architecture, description or gemm")
+        if (!check.Require(kernel.Name is not null, "$.name", "the program has no name")
+            || !check.Require(kernel.Architecture is not null, "$.architecture", "the program names no architecture")
+            || !check.Require(kernel.Description is not null, "$.description", "the program has no description")
+            || !check.Require(kernel.Gemm is not null, "$.gemm", "the program has no GEMM shape")
             || !check.Require(Enum.IsDefined(kernel.Shape), "$.shape", $"'{kernel.Shape}' is not an mma shape")
             || !check.Require(kernel.Threads is > 0 and <= MaxThreads && kernel.Threads % 32 == 0, "$.threads",
                 $"{kernel.Threads} threads; a block has a multiple of 32 up to {MaxThreads}")
