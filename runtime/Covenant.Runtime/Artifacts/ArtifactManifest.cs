@@ -61,15 +61,16 @@ public sealed record ArtifactManifest(
         try
         {
             var manifest = JsonSerializer.Deserialize<ArtifactManifest>(File.ReadAllText(path), Json);
-            if (manifest is null || manifest.Codelet is null || manifest.Files.IsDefault || manifest.Bindings is null)
-            {
-                return Result<ArtifactManifest>.Failure(NotAnArtifact.Create(SourceLocation.OfFile(path), "the manifest is incomplete"));
-            }
-
-            if (manifest.FormatVersion != CurrentFormatVersion)
+            if (Missing(manifest) is { } member)
             {
                 return Result<ArtifactManifest>.Failure(NotAnArtifact.Create(SourceLocation.OfFile(path),
-                    $"format version {manifest.FormatVersion} is not {CurrentFormatVersion}; recompile it"));
+                    $"the manifest is incomplete: {FileName} has no {member}; recompile the artifact"));
+            }
+
+            if (manifest!.FormatVersion != CurrentFormatVersion)
+            {
+                return Result<ArtifactManifest>.Failure(NotAnArtifact.Create(SourceLocation.OfFile(path),
+                    $"{FileName} at $.formatVersion: format version {manifest.FormatVersion} is not {CurrentFormatVersion}; recompile it"));
             }
 
             return Result<ArtifactManifest>.Success(manifest);
@@ -81,6 +82,19 @@ public sealed record ArtifactManifest(
                 : NotAnArtifact.Create(SourceLocation.OfFile(path), e.Message));
         }
     }
+
+    /// <summary>The JSON path of the first member <c>run</c> needs that <paramref name="manifest"/> lacks; null when it has them all.</summary>
+    private static string? Missing(ArtifactManifest? manifest) => manifest switch
+    {
+        null => "$ (it holds null)",
+        { Codelet: null } => "$.codelet",
+        { CodeletFile: null } => "$.codeletFile",
+        { ArchitectureFile: null } => "$.architectureFile",
+        { Target: null or "" } => "$.target",
+        { Bindings: null } => "$.bindings",
+        { Files.IsDefault: true } => "$.files",
+        _ => null,
+    };
 
     public void Write(string directory) =>
         File.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(this, Json) + "\n");

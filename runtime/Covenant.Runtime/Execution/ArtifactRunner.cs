@@ -68,6 +68,13 @@ public interface IArtifactExecutor
     string Target { get; }
 
     Result<Execution> Execute(LoadedArtifact artifact, IReadOnlyDictionary<string, TensorData> inputs, RunOptions options);
+
+    /// <summary>
+    /// What is wrong with the artifact's target files, checked against its codelet instance before any input is
+    /// generated: a file edited to disagree with the bindings (or bindings edited to disagree with the files) is refused
+    /// before tensors of the bindings' sizes are allocated. <see cref="Execute"/> checks the same; the default checks nothing.
+    /// </summary>
+    ImmutableArray<Diagnostic> Check(LoadedArtifact artifact) => [];
 }
 
 public sealed record OutputCheck(string Tensor, ComparisonResult Comparison);
@@ -140,6 +147,16 @@ public static class ArtifactRunner
             return Result<LoadedArtifact>.Failure(escapes);
         }
 
+        var absent = new[] { ("$.codeletFile", manifest.Value.CodeletFile), ("$.architectureFile", manifest.Value.ArchitectureFile) }
+            .Where(named => !File.Exists(Path.Combine(directory, named.Item2)))
+            .Select(named => RunDiagnostics.BrokenArtifact.Create(SourceLocation.OfFile(Path.Combine(directory, ArtifactManifest.FileName)),
+                $"{ArtifactManifest.FileName} at {named.Item1}: the artifact has no file '{named.Item2}'; recompile the artifact"))
+            .ToImmutableArray();
+        if (!absent.IsEmpty)
+        {
+            return Result<LoadedArtifact>.Failure(absent);
+        }
+
         var codelet = CodeletLoader.Load(Path.Combine(directory, manifest.Value.CodeletFile));
         var graph = AcgLoader.Load(Path.Combine(directory, manifest.Value.ArchitectureFile));
         return Assemble(ArtifactFiles.InDirectory(directory), manifest.Value, codelet, graph);
@@ -163,7 +180,13 @@ public static class ArtifactRunner
         var instance = codelet.Value.Instantiate(manifest.Bindings);
         if (!instance.Succeeded)
         {
-            return Result<LoadedArtifact>.Failure(instance.Diagnostics);
+            // The codelet is the compiler's copy, so bindings that do not instantiate it were edited in the manifest.
+            var at = SourceLocation.OfFile(files.Directory is { } directory ? Path.Combine(directory, ArtifactManifest.FileName) : files.Location);
+            return Result<LoadedArtifact>.Failure([.. instance.Diagnostics.Select(d => d with
+            {
+                Location = at,
+                Message = $"{ArtifactManifest.FileName} at $.bindings: {d.Message}; recompile the artifact",
+            })]);
         }
 
         return Result<LoadedArtifact>.Success(new LoadedArtifact(files, manifest, instance.Value, graph.Value));
@@ -182,8 +205,14 @@ public static class ArtifactRunner
         var executor = executors.FirstOrDefault(e => e.Target == artifact.Manifest.Target);
         if (executor is null)
         {
-            return Result<RunReport>.Failure(RunDiagnostics.NoExecutor.Create(SourceLocation.OfFile(artifact.Directory),
-                $"no executor for target '{artifact.Manifest.Target}' in this build"));
+            return Result<RunReport>.Failure(RunDiagnostics.NoExecutor.Create(SourceLocation.OfFile(Path.Combine(artifact.Directory, ArtifactManifest.FileName)),
+                $"{ArtifactManifest.FileName} at $.target: no executor for target '{artifact.Manifest.Target}' in this build"));
+        }
+
+        var problems = executor.Check(artifact);
+        if (problems.Any(d => d.IsError))
+        {
+            return Result<RunReport>.Failure(problems);
         }
 
         if (options.DramGarbage && executor is not IDramImageExecutor)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using Covenant.Core.Diagnostics;
+using Covenant.Runtime.Artifacts;
 using Covenant.Runtime.Execution;
 
 namespace Covenant.Runtime.TensorCore;
@@ -25,24 +26,57 @@ public sealed class TensorCoreArtifactExecutor : IArtifactExecutor
     {
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(inputs);
+        var kernel = Load(artifact);
+        return kernel.Succeeded
+            ? Simulate(kernel.Value!, inputs, SourceLocation.OfFile(artifact.Directory), artifact.Manifest.PredictedCycles)
+            : Result<Execution.Execution>.Failure(kernel.Diagnostics);
+    }
+
+    public ImmutableArray<Diagnostic> Check(LoadedArtifact artifact) => Load(artifact).Diagnostics;
+
+    /// <summary>
+    /// The artifact's program, checked (<see cref="TensorCoreProgramChecks"/>) against its codelet instance, and its CUDA
+    /// compared with what the program prints (so the simulated stream is the one a GPU would run).
+    /// </summary>
+    private static Result<TensorCoreKernel> Load(LoadedArtifact artifact)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
         var location = SourceLocation.OfFile(artifact.Directory);
-        TensorCoreKernel kernel;
+        var check = new ArtifactFileCheck(artifact.Files, TensorCoreArtifactFiles.ProgramFile);
         try
         {
-            kernel = TensorCoreKernel.FromJson(artifact.Files.ReadText(TensorCoreArtifactFiles.ProgramFile));
-            var source = artifact.Files.ReadText(TensorCoreArtifactFiles.KernelFile);
-            if (source != TensorCoreCudaPrinter.Print(kernel))
+            var kernel = check.Read<TensorCoreKernel>(artifact.Files.ReadBytes(TensorCoreArtifactFiles.ProgramFile), TensorCoreKernel.Json);
+            if (kernel is not null
+                && check.Require(kernel.Version == TensorCoreKernel.FormatVersion, "$.version", $"program format {kernel.Version} is not {TensorCoreKernel.FormatVersion}")
+                && check.Require(!kernel.Tensors.IsDefault, "$.tensors", "the program has no tensors")
+                && check.Require(!kernel.Registers.IsDefault, "$.registers", "the program has no registers")
+                && check.Require(!kernel.Body.IsDefault, "$.body", "the program has no body"))
             {
-                return Result<Execution.Execution>.Failure(TensorCoreSimulatorDiagnostics.StaleArtifact.Create(location,
-                    $"{TensorCoreArtifactFiles.KernelFile} is not what {TensorCoreArtifactFiles.ProgramFile} prints; recompile the artifact"));
+                TensorCoreProgramChecks.Check(kernel, artifact.Instance, check);
             }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidDataException or NotSupportedException)
-        {
-            return Result<Execution.Execution>.Failure(RunDiagnostics.Broken(location, TensorCoreArtifactFiles.ProgramFile, e));
-        }
 
-        return Simulate(kernel, inputs, location, artifact.Manifest.PredictedCycles);
+            if (check.Failed)
+            {
+                return Result<TensorCoreKernel>.Failure(check.Problems);
+            }
+
+            var source = artifact.Files.ReadText(TensorCoreArtifactFiles.KernelFile);
+            var printed = TensorCoreCudaPrinter.Print(kernel!);
+            if (source == printed)
+            {
+                return Result<TensorCoreKernel>.Success(kernel!);
+            }
+
+            // Where the CUDA and the program part ways: the line of the CUDA the edited value is printed on.
+            var line = source.Split('\n').Zip(printed.Split('\n')).TakeWhile(pair => pair.First == pair.Second).Count() + 1;
+            var cuda = SourceLocation.OfFile(Path.Combine(artifact.Directory, TensorCoreArtifactFiles.KernelFile)) with { Line = line, Column = 1 };
+            return Result<TensorCoreKernel>.Failure(TensorCoreSimulatorDiagnostics.StaleArtifact.Create(cuda,
+                $"{TensorCoreArtifactFiles.KernelFile} is not what {TensorCoreArtifactFiles.ProgramFile} prints (from line {line} on); recompile the artifact"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Result<TensorCoreKernel>.Failure(RunDiagnostics.Broken(location, TensorCoreArtifactFiles.ProgramFile, e));
+        }
     }
 
     /// <summary>Simulates a program, turning simulation errors into diagnostics.</summary>

@@ -20,37 +20,60 @@ public sealed class VnniArtifactExecutor(IVnniPlanRebuilder rebuilder) : IArtifa
 
     public string Target => TargetName;
 
+    public ImmutableArray<Diagnostic> Check(LoadedArtifact artifact) => Rebuild(artifact).Diagnostics;
+
+    /// <summary>The kernel the artifact's plan builds for its instance, which must be the artifact's C; else why not, at the plan file.</summary>
+    private Result<VnniKernelSource> Rebuild(LoadedArtifact artifact)
+    {
+        ArgumentNullException.ThrowIfNull(artifact);
+        var plan = SourceLocation.OfFile(Path.Combine(artifact.Directory, VnniArtifactFiles.PlanFile));
+        try
+        {
+            var kernel = VnniArtifactRunner.Rebuild(rebuilder, artifact.Instance, artifact.Graph, artifact.Files.ReadText(VnniArtifactFiles.PlanFile), null);
+            var source = artifact.Files.ReadText(VnniArtifactFiles.KernelFile);
+            if (source == kernel.Source)
+            {
+                return Result<VnniKernelSource>.Success(kernel);
+            }
+
+            var why = VnniArtifactRunner.Stale(source, kernel.Source, out var line);
+            return Result<VnniKernelSource>.Failure(RunDiagnostics.BrokenArtifact.Create(
+                SourceLocation.OfFile(Path.Combine(artifact.Directory, VnniArtifactFiles.KernelFile)) with { Line = line, Column = 1 }, why));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Result<VnniKernelSource>.Failure(RunDiagnostics.BrokenArtifact.Create(plan, e.Message));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            return Result<VnniKernelSource>.Failure(RunDiagnostics.Broken(SourceLocation.OfFile(artifact.Directory), VnniArtifactFiles.PlanFile, e));
+        }
+        catch (InvalidDataException e)
+        {
+            return Result<VnniKernelSource>.Failure(RunDiagnostics.BrokenArtifact.Create(plan, $"{VnniArtifactFiles.PlanFile}: {e.Message}"));
+        }
+    }
+
     public Result<Execution.Execution> Execute(LoadedArtifact artifact, IReadOnlyDictionary<string, TensorData> inputs, RunOptions options)
     {
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(options);
-        var location = SourceLocation.OfFile(artifact.Directory);
-        string planJson;
-        string kernelSource;
-        try
+        var kernel = Rebuild(artifact);
+        if (!kernel.Succeeded)
         {
-            planJson = artifact.Files.ReadText(VnniArtifactFiles.PlanFile);
-            kernelSource = artifact.Files.ReadText(VnniArtifactFiles.KernelFile);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return Result<Execution.Execution>.Failure(RunDiagnostics.Broken(location, VnniArtifactFiles.PlanFile, e));
+            return Result<Execution.Execution>.Failure(kernel.Diagnostics);
         }
 
         VnniRunResult result;
         try
         {
-            result = VnniArtifactRunner.Run(rebuilder, artifact.Instance, artifact.Graph, planJson, kernelSource, inputs,
+            result = VnniRunner.Run(kernel.Value!, inputs,
                 new VnniKernelOptions { ForceSimulator = options.ForceSimulation, BuildDirectory = artifact.Files.Directory });
-        }
-        catch (Exception e) when (e is InvalidDataException or System.Text.Json.JsonException)
-        {
-            return Result<Execution.Execution>.Failure(RunDiagnostics.Broken(location, VnniArtifactFiles.PlanFile, e));
         }
         catch (VnniBuildException e)
         {
-            return Result<Execution.Execution>.Failure(KernelFailed.Create(location, e.Message));
+            return Result<Execution.Execution>.Failure(KernelFailed.Create(SourceLocation.OfFile(artifact.Directory), e.Message));
         }
 
         var engine = result.Backend == VnniBackend.Native

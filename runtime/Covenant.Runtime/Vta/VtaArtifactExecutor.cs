@@ -26,21 +26,20 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
 
     public string Target => TargetName;
 
+    public ImmutableArray<Diagnostic> Check(LoadedArtifact artifact) => VtaArtifactChecks.Load(artifact).Diagnostics;
+
     public Result<Execution.Execution> Execute(LoadedArtifact artifact, IReadOnlyDictionary<string, TensorData> inputs, RunOptions runOptions)
     {
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(runOptions);
-        VtaProgram program;
-        try
+        var loaded = VtaArtifactChecks.Load(artifact);
+        if (!loaded.Succeeded)
         {
-            program = VtaProgramFiles.Load(name => artifact.Files.Exists(name) ? artifact.Files.ReadBytes(name) : null);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or FormatException or InvalidDataException)
-        {
-            return Result<Execution.Execution>.Failure(RunDiagnostics.Broken(SourceLocation.OfFile(artifact.Directory), "program.json or memory-map.json", e));
+            return Result<Execution.Execution>.Failure(loaded.Diagnostics);
         }
 
+        var program = loaded.Value!;
         var image = BuildImage(artifact, program, inputs, runOptions);
         if (!image.Succeeded)
         {
