@@ -67,7 +67,7 @@ public static class OnnxRuntimeOracle
             return Result<NetworkCheck>.Failure(expected.Diagnostics);
         }
 
-        var version = Guard(imported.Path, () => OrtEnv.Instance().GetVersionString());
+        var version = Version(imported.Path);
         var checks = outputs.Select(o => Compare(o, run.Outputs[o], expected.Value[o], floatTolerance));
         return Result<NetworkCheck>.Success(new NetworkCheck(version.Value ?? "?", floatTolerance, [.. checks], clock.Elapsed.TotalSeconds));
     }
@@ -88,7 +88,7 @@ public static class OnnxRuntimeOracle
         {
             return Result<T>.Failure(CannotLoad.Create(SourceLocation.OfFile(path),
                 $"the ONNX Runtime native library (libonnxruntime, from the Microsoft.ML.OnnxRuntime package) does not load here: " +
-                $"{Innermost(e).Message.TrimEnd('.')}; run without --check, or on a machine ONNX Runtime supports (linux-x64, linux-arm64, win-x64, osx-arm64)"));
+                $"{FirstSentence(Innermost(e).Message)}; run without --check, or on a machine ONNX Runtime supports (linux-x64, linux-arm64, win-x64, osx-arm64)"));
         }
         catch (Exception e) when (e is OnnxRuntimeException or NotSupportedException)
         {
@@ -97,6 +97,17 @@ public static class OnnxRuntimeOracle
     }
 
     private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
+
+    // The loader's message goes on for a line per path it tried; its first sentence says what failed, in one line.
+    private static string FirstSentence(string message)
+    {
+        var line = message.Split('\n')[0];
+        var end = line.IndexOf(". ", StringComparison.Ordinal);
+        return (end < 0 ? line : line[..end]).TrimEnd('.', ' ');
+    }
+
+    /// <summary>ONNX Runtime's version, or COV7020 when its native library does not load: checked before a long run.</summary>
+    public static Result<string> Version(string path) => Guard(path, () => OrtEnv.Instance().GetVersionString());
 
     private static OutputCheck Compare(string name, HostTensor actual, double[] expected, double floatTolerance)
     {
