@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
 using Covenant.Onnx.Host;
 using Covenant.Onnx.Import;
+using Covenant.Onnx.Oracle;
 using Covenant.Runtime;
 using Covenant.Runtime.Reference;
 using Covenant.Testing;
 using Google.Protobuf;
-using Microsoft.ML.OnnxRuntime;
 using Onnx;
 using DataType = Onnx.TensorProto.Types.DataType;
 
@@ -38,7 +38,7 @@ public static class OrtOracle
 
         var output = node.Outputs[0];
         var outputType = imported.Values[output];
-        var expected = RunOrt(OneNodeModel(model, imported, node), runtimeInputs, values, output, outputType);
+        var expected = RunOrt(OneNodeModel(model, imported, node), values, output);
 
         var operands = LayerHostSteps.Operands(layer, Value);
         var instance = Shipped.Codelet(layer.Codelet).Instantiate(layer.Bindings);
@@ -122,49 +122,12 @@ public static class OrtOracle
         return HostTensor.OfIntegers(type.ElementType, type.Shape, [.. Enumerable.Range(0, count).Select(_ => random.Next(low, high + 1))]);
     }
 
-    /// <summary>Runs a model in ONNX Runtime (CPU) and returns its one output as doubles (exact for every type used here).</summary>
-    public static double[] RunOrt(byte[] model, IReadOnlyList<string> inputNames, IReadOnlyDictionary<string, HostTensor> inputs, string output, OnnxTensorType outputType)
+    /// <summary>Runs a model in the library's oracle (ONNX Runtime, graph optimizations off) and returns its one output as doubles.</summary>
+    public static double[] RunOrt(byte[] model, IReadOnlyDictionary<string, HostTensor> inputs, string output)
     {
-        // No graph optimizations: ORT may fuse DequantizeLinear -> Add -> QuantizeLinear into its contrib QLinearAdd, and the
-        // oracle is ONNX's semantics node by node (on the quantized CNN, turning them on changed no output for seeds 1-5).
-        using var options = new SessionOptions
-        {
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
-        };
-        using var session = new InferenceSession(model, options);
-        var values = inputNames.Select(name => ToOrt(inputs[name])).ToList();
-        try
-        {
-            using var runOptions = new RunOptions();
-            using var results = session.Run(runOptions, inputNames.ToList(), values, [output]);
-            var result = results[0];
-            return outputType.ElementType switch
-            {
-                DataType.Float => [.. result.GetTensorDataAsSpan<float>().ToArray().Select(v => (double)v)],
-                DataType.Int8 => [.. result.GetTensorDataAsSpan<sbyte>().ToArray().Select(v => (double)v)],
-                DataType.Uint8 => [.. result.GetTensorDataAsSpan<byte>().ToArray().Select(v => (double)v)],
-                DataType.Int32 => [.. result.GetTensorDataAsSpan<int>().ToArray().Select(v => (double)v)],
-                _ => throw new NotSupportedException(outputType.ToString()),
-            };
-        }
-        finally
-        {
-            values.ForEach(v => v.Dispose());
-        }
-    }
-
-    private static OrtValue ToOrt(HostTensor tensor)
-    {
-        var shape = tensor.Type.Shape.ToArray();
-        return tensor.Type.ElementType switch
-        {
-            DataType.Float => OrtValue.CreateTensorValueFromMemory(tensor.Floats.ToArray(), shape),
-            DataType.Int8 => OrtValue.CreateTensorValueFromMemory(tensor.Integers.Select(v => (sbyte)v).ToArray(), shape),
-            DataType.Uint8 => OrtValue.CreateTensorValueFromMemory(tensor.Integers.Select(v => (byte)v).ToArray(), shape),
-            DataType.Int32 => OrtValue.CreateTensorValueFromMemory(tensor.Integers.ToArray(), shape),
-            _ => throw new NotSupportedException(tensor.Type.ToString()),
-        };
+        var run = OnnxRuntimeOracle.Run("model.onnx", model, inputs, [output]);
+        Assert.That(run.Diagnostics, Is.Empty);
+        return run.Value![output];
     }
 
     public static ImmutableArray<LayerCheck> CheckAll(OnnxModelBuilder builder, string name, int seed)

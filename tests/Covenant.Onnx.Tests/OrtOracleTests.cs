@@ -44,8 +44,7 @@ public sealed class OrtOracleTests
         // The fixtures are valid ONNX as ONNX Runtime reads it, not just as the importer does.
         var model = Fixtures.QuantizedMlp().Bytes();
         var input = OrtOracle.RandomTensor(new Import.OnnxTensorType(DataType.Uint8, [4, 32]), new Random(5));
-        var y = OrtOracle.RunOrt(model, ["x"], new Dictionary<string, Host.HostTensor> { ["x"] = input }, "y",
-            new Import.OnnxTensorType(DataType.Int32, [4, 16]));
+        var y = OrtOracle.RunOrt(model, new Dictionary<string, Host.HostTensor> { ["x"] = input }, "y");
         Assert.That(y, Has.Length.EqualTo(64));
         Assert.That(y.Distinct().Count(), Is.GreaterThan(8));
     }

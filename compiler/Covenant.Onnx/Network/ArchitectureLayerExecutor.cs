@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using Covenant.Compiler;
+using Covenant.Core.Diagnostics;
 using Covenant.Mapping;
 using Covenant.Onnx.Import;
 using Covenant.Runtime;
@@ -13,11 +14,20 @@ namespace Covenant.Onnx.Network;
 /// <summary>
 /// Compiles each layer for an architecture (once per distinct codelet and shape) and runs it with the target's
 /// executor on the network's own operands, checking it against the reference interpreter. A layer that does not map
-/// on the architecture runs on the host's reference interpreter instead, and says why.
+/// on the architecture runs on the host's reference interpreter instead, and says why. With
+/// <see cref="ArtifactDirectory"/>, each compiled layer's artifact is kept in <c>ArtifactDirectory/LAYER</c> (the layer's
+/// unique, sanitized name) so that <c>covenantc run</c> reruns it alone.
 /// </summary>
 public sealed class ArchitectureLayerExecutor(string architecturePath, string codeletDirectory, RegisteredTargets targets, bool simulate = false) : ILayerExecutor
 {
     private readonly Dictionary<string, (Compilation? Compiled, string? Why, double Seconds)> compilations = new(StringComparer.Ordinal);
+    private readonly List<Diagnostic> artifactDiagnostics = [];
+
+    /// <summary>Where to keep each compiled layer's artifact (one folder per layer); null keeps them in memory only.</summary>
+    public string? ArtifactDirectory { get; init; }
+
+    /// <summary>Artifacts that could not be written (the layer still ran from memory).</summary>
+    public IReadOnlyList<Diagnostic> ArtifactDiagnostics => artifactDiagnostics;
 
     public LayerExecution Execute(CodeletLayer layer, IReadOnlyDictionary<string, TensorData> operands)
     {
@@ -31,6 +41,7 @@ public sealed class ArchitectureLayerExecutor(string architecturePath, string co
             return new LayerExecution(reference, $"host (reference interpreter: {why})", false, null, null, null, compileSeconds, null);
         }
 
+        var kept = Keep(layer, compiled);
         var artifact = InMemoryArtifact.Of(compiled.Mapping, compiled.Output, layer.Bindings);
         var executor = targets.Executors.FirstOrDefault(e => e.Target == artifact.Manifest.Target);
         if (executor is null)
@@ -53,7 +64,22 @@ public sealed class ArchitectureLayerExecutor(string architecturePath, string co
             execution.Utilization, compileSeconds, result.Equals(reference))
         {
             Timing = execution.Timing.ToString().ToLowerInvariant(),
+            Artifact = kept,
         };
+    }
+
+    /// <summary>Writes the layer's artifact under <see cref="ArtifactDirectory"/>; the folder written, or null.</summary>
+    private string? Keep(CodeletLayer layer, Compilation compiled)
+    {
+        if (ArtifactDirectory is not { } root)
+        {
+            return null;
+        }
+
+        var directory = Path.Combine(root, layer.LayerName);
+        var written = CompilerPipeline.WriteArtifact(compiled, directory);
+        artifactDiagnostics.AddRange(written.Diagnostics);
+        return written.Succeeded ? directory : null;
     }
 
     private (Compilation? Compiled, string? Why, double Seconds) Compile(CodeletLayer layer)

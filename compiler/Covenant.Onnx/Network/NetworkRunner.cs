@@ -24,6 +24,9 @@ public sealed record LayerExecution(
 {
     /// <summary>What the cycles and time are, as the executor says (simulated or measured); null when the layer ran on the host.</summary>
     public string? Timing { get; init; }
+
+    /// <summary>The folder the layer's artifact was kept in (<c>covenantc network -o</c>); null when not kept.</summary>
+    public string? Artifact { get; init; }
 }
 
 /// <summary>Runs a codelet layer on some machine: an architecture's target, or the reference interpreter.</summary>
