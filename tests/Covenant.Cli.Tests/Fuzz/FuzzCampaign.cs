@@ -115,6 +115,7 @@ public sealed partial class FuzzReport(int seed, int first)
     private readonly Dictionary<FuzzKind, int> kinds = [];
     private readonly SortedDictionary<string, int> exits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> ids = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, (int Passed, int Total)> origins = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<FuzzOutcome>> causes = new(StringComparer.Ordinal);
 
     public List<FuzzOutcome> Failures { get; } = [];
@@ -140,6 +141,9 @@ public sealed partial class FuzzReport(int seed, int first)
             var command = step.Arguments[0] is "arch" or "codelet" ? step.Arguments[0] + " check" : step.Arguments[0];
             var key = $"{command,-14} exit {step.Run.ExitCode}";
             exits[key] = exits.GetValueOrDefault(key) + 1;
+            var origin = $"{command} of {Origin(outcome.Case, command)}";
+            var (passed, total) = origins.GetValueOrDefault(origin);
+            origins[origin] = (passed + (step.Run.ExitCode == 0 ? 1 : 0), total + 1);
             foreach (Match id in DiagnosticId().Matches(step.Run.Error))
             {
                 ids[id.Groups[1].Value] = ids.GetValueOrDefault(id.Groups[1].Value) + 1;
@@ -190,6 +194,12 @@ public sealed partial class FuzzReport(int seed, int first)
         }
 
         var idCounts = string.Join(", ", ids.OrderByDescending(i => i.Value).ThenBy(i => i.Key, StringComparer.Ordinal).Select(i => $"{i.Key} x{i.Value}"));
+        s.AppendLine("  exit 0 / runs, by where the input came from:");
+        foreach (var (origin, (passed, total)) in origins)
+        {
+            s.AppendLine(CultureInfo.InvariantCulture, $"    {origin}: {passed}/{total}");
+        }
+
         s.AppendLine(CultureInfo.InvariantCulture, $"  distinct diagnostic ids: {ids.Count}: {idCounts}");
         if (Slowest is not null)
         {
@@ -202,6 +212,7 @@ public sealed partial class FuzzReport(int seed, int first)
         {
             var example = outcomes[0];
             s.AppendLine(CultureInfo.InvariantCulture, $"  - {outcomes.Count} x {cause}");
+            s.AppendLine(CultureInfo.InvariantCulture, $"      {outcomes[0].Violations.First(v => DistinctCause(v) == cause)}");
             s.AppendLine(CultureInfo.InvariantCulture, $"      e.g. case {example.Case.Index} ({example.Case.Kind}: {example.Case.How}), kept at {example.Case.Directory}");
             s.AppendLine(CultureInfo.InvariantCulture, $"      replay: {Replay(example.Case.Index)}");
         }
@@ -232,12 +243,37 @@ public sealed partial class FuzzReport(int seed, int first)
         return s.ToString();
     }
 
+    /// <summary>Where a step's input came from: shipped, mutated or generated (and which generator), and for a run whether a pair compiled it.</summary>
+    private static string Origin(FuzzCase fuzzCase, string command)
+    {
+        if (fuzzCase.Kind == FuzzKind.Artifact)
+        {
+            return "mutated artifacts";
+        }
+
+        var parts = fuzzCase.How.Split(" | ");
+        var how = fuzzCase.Kind switch
+        {
+            FuzzKind.Pair when command == "codelet check" => parts[1],
+            FuzzKind.Pair => parts[0],
+            _ => fuzzCase.How,
+        };
+        var source = how.StartsWith("generated", StringComparison.Ordinal) ? how.Split(',', ':')[0]
+            : how.StartsWith("shipped", StringComparison.Ordinal) ? "shipped" : "mutated";
+        var what = command == "codelet check" ? "codelets" : fuzzCase.Kind == FuzzKind.Pair && command != "arch check" ? "pairs on " + source + " graphs" : "graphs";
+        return fuzzCase.Kind == FuzzKind.Pair && command != "arch check" && command != "codelet check" ? what : $"{source} {what}";
+    }
+
     /// <summary>A violation without what varies between cases (paths, numbers), so cases of one bug group together.</summary>
-    private static string DistinctCause(string violation) => Variable().Replace(violation, "#");
+    private static string DistinctCause(string violation)
+    {
+        var detail = violation.IndexOf(" :: ", StringComparison.Ordinal);
+        return Variable().Replace(detail < 0 ? violation : violation[..detail], "#");
+    }
 
     [GeneratedRegex(@"error (COV\d{4})")]
     private static partial Regex DiagnosticId();
 
-    [GeneratedRegex(@"/tmp/\S*|\d+")]
+    [GeneratedRegex(@"/tmp/\S*|(?<![V\d])\d+")]
     private static partial Regex Variable();
 }

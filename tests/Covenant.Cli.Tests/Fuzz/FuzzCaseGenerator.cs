@@ -6,7 +6,8 @@ namespace Covenant.Cli.Tests.Fuzz;
 /// <summary>
 /// Writes case <c>index</c> of a campaign seeded with <c>seed</c> into its own folder: the same seed and index give the
 /// same files on every run (each case has its own random stream), so any case can be replayed alone.
-/// Kinds are drawn 35 % architectures, 30 % codelets, 15 % artifacts and 20 % architecture and codelet pairs.
+/// Kinds are drawn 30 % architectures, 25 % codelets, 15 % artifacts and 30 % architecture and codelet pairs (pairs
+/// mostly of shipped, generated or once-mutated graphs, so that many pass the checks and reach the mapper and the targets).
 /// </summary>
 public sealed class FuzzCaseGenerator(int seed, string root, Func<IReadOnlyList<string>> baseArtifacts)
 {
@@ -32,16 +33,16 @@ public sealed class FuzzCaseGenerator(int seed, string root, Func<IReadOnlyList<
         var draw = random.Next(100);
         return draw switch
         {
-            < 35 => ArchitectureCase(index, directory, random),
-            < 65 => CodeletCase(index, directory, random),
-            < 80 => ArtifactCase(index, directory, random),
+            < 30 => ArchitectureCase(index, directory, random),
+            < 55 => CodeletCase(index, directory, random),
+            < 70 => ArtifactCase(index, directory, random),
             _ => PairCase(index, directory, random),
         };
     }
 
     private FuzzCase ArchitectureCase(int index, string directory, Random random)
     {
-        var (text, how) = Architecture(random, mutatedShare: 85);
+        var (text, how) = Architecture(random, shippedShare: 5, generatedShare: 30, mildShare: 0);
         var path = Write(directory, "arch.yaml", text);
         return new FuzzCase(index, FuzzKind.Architecture, directory, how) { Architecture = path };
     }
@@ -64,7 +65,7 @@ public sealed class FuzzCaseGenerator(int seed, string root, Func<IReadOnlyList<
 
     private static FuzzCase PairCase(int index, string directory, Random random)
     {
-        var (archText, archHow) = Architecture(random, mutatedShare: 15);
+        var (archText, archHow) = Architecture(random, shippedShare: 25, generatedShare: 35, mildShare: 40);
         var (name, codeletText, codeletHow) = Codelet(random, mutatedShare: 10);
         var architecture = Write(directory, "arch.yaml", archText);
         var codelet = Write(directory, name + ".cdlt", codeletText);
@@ -79,24 +80,29 @@ public sealed class FuzzCaseGenerator(int seed, string root, Func<IReadOnlyList<
         };
     }
 
-    /// <summary>A shipped architecture (unchanged or mutated) or one written from scratch.</summary>
-    private static (string Text, string How) Architecture(Random random, int mutatedShare)
+    /// <summary>
+    /// A shipped architecture unchanged, one written from scratch, a shipped one with one structural mutation (mild), or
+    /// (the rest) one with one to three mutations of any kind; the shares are percentages.
+    /// </summary>
+    private static (string Text, string How) Architecture(Random random, int shippedShare, int generatedShare, int mildShare)
     {
         var draw = random.Next(100);
-        if (draw < 30)
+        if (draw < generatedShare)
         {
             return ArchitectureGenerator.Generate(random);
         }
 
         var source = ShippedArchitectures[random.Next(ShippedArchitectures.Length)];
         var text = File.ReadAllText(source);
-        if (draw < 30 + mutatedShare * 70 / 100)
+        if (draw < generatedShare + shippedShare)
         {
-            var (mutated, how) = ArchitectureMutations.Mutate(text, random);
-            return (mutated, $"{Path.GetFileName(source)}: {how}");
+            return (text, "shipped " + Path.GetFileName(source));
         }
 
-        return (text, "shipped " + Path.GetFileName(source));
+        var (mutated, how) = draw < generatedShare + shippedShare + mildShare
+            ? ArchitectureMutations.Structural(text, random)
+            : ArchitectureMutations.Mutate(text, random);
+        return (mutated, $"{Path.GetFileName(source)}: {how}");
     }
 
     /// <summary>A shipped codelet (unchanged or mutated) or one written from scratch; the name is the file's.</summary>

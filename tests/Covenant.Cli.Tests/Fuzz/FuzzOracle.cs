@@ -20,32 +20,32 @@ public static partial class FuzzOracle
         var all = run.Out + "\n" + run.Error;
         if (run.ExitCode == CovenantCli.InternalError || all.Contains("COV9001", StringComparison.Ordinal))
         {
-            yield return $"internal error in {command}: {InternalErrorSignature(run.Error)}";
+            yield return $"internal error in {command} {InternalErrorSignature(run.Error)}";
             yield break;
         }
 
         var allowed = command == "run" ? new[] { 0, 1, 2 } : [0, 1];
         if (!allowed.Contains(run.ExitCode))
         {
-            yield return $"{command} exited {run.ExitCode}";
+            yield return $"{command} exited {run.ExitCode} :: {FirstLine(run.Error, _ => true)}";
         }
 
         if (all.Contains("System.", StringComparison.Ordinal) || StackFrame().IsMatch(all))
         {
-            yield return $".NET text in the output of {command}: {FirstLine(all, l => l.Contains("System.", StringComparison.Ordinal) || StackFrame().IsMatch(l))}";
+            yield return $".NET text in the output of {command} :: {FirstLine(all, l => l.Contains("System.", StringComparison.Ordinal) || StackFrame().IsMatch(l))}";
         }
 
         var errors = run.ErrorLines.Where(l => l.Contains("error COV", StringComparison.Ordinal)).ToList();
         if (run.ExitCode == 1 && errors.Count == 0)
         {
-            yield return $"{command} failed without an error diagnostic";
+            yield return $"{command} failed without an error diagnostic :: {FirstLine(run.Error, _ => true)}";
         }
 
         foreach (var line in errors)
         {
             if (Unplaced(fuzzCase, command, line) is { } reason)
             {
-                yield return $"{command}: {reason}: {line}";
+                yield return $"{command}: {reason} ({IdOf(line)}) :: {line}";
             }
         }
 
@@ -85,17 +85,23 @@ public static partial class FuzzOracle
         }
     }
 
-    /// <summary>The exception and the first frame of its stack: cases with the same signature share a cause.</summary>
+    /// <summary>
+    /// The exception's type and the first Covenant frame of its stack, then " :: " and its message: cases with the same
+    /// part before " :: " share a cause.
+    /// </summary>
     public static string InternalErrorSignature(string error)
     {
         ArgumentNullException.ThrowIfNull(error);
         var message = FirstLine(error, l => l.Contains("COV9001", StringComparison.Ordinal));
         var cut = message.IndexOf("report it with the command line): ", StringComparison.Ordinal);
         message = cut < 0 ? message : message[(cut + "report it with the command line): ".Length)..];
+        var type = message.IndexOf(':', StringComparison.Ordinal) is var colon and > 0 ? message[..colon] : "?";
         var frame = FirstLine(error, l => StackFrame().IsMatch(l) && l.Contains("Covenant.", StringComparison.Ordinal)).Trim();
         var inFile = frame.IndexOf(" in /", StringComparison.Ordinal);
-        return $"{Shorten(message, 160)} [{(inFile < 0 ? frame : frame[..inFile])}]";
+        return $"[{type} {(inFile < 0 ? frame : frame[..inFile])}] :: {Shorten(message, 300)}";
     }
+
+    private static string IdOf(string line) => DiagnosticId().Match(line) is { Success: true } m ? m.Value : "no id";
 
     private static string FirstLine(string text, Func<string, bool> predicate) =>
         text.Split('\n').FirstOrDefault(predicate)?.TrimEnd() ?? "";
@@ -104,6 +110,9 @@ public static partial class FuzzOracle
 
     [GeneratedRegex(@"^(?<file>.+?)(\((?<line>\d+),(?<column>\d+)\))?: error COV\d{4}: \S.*$")]
     private static partial Regex Diagnostic();
+
+    [GeneratedRegex(@"COV\d{4}")]
+    private static partial Regex DiagnosticId();
 
     [GeneratedRegex(@"^\s+at [\w.<>`|$\[\], ]+\(", RegexOptions.Multiline)]
     private static partial Regex StackFrame();
