@@ -269,17 +269,22 @@ public static class ArchitectureGenerator
 
         s.AppendLine("nodes:");
         s.AppendLine(CultureInfo.InvariantCulture, $"  mem: {{kind: storage, offchip: true, capacity: {Pick(random, "1 GiB", "64 KiB", "1 B")}}}");
+        var elementTypes = new string?[buffers];
         for (var b = 0; b < buffers; b++)
         {
             var lanes = 1 << random.Next(0, 7);
-            var kind = random.Next(4) switch
-            {
-                0 => $"element: {{type: {Pick(random, types)}, shape: [{lanes}]}}",
-                1 => $"element: {{type: {Pick(random, types)}, shape: [{1 << random.Next(3)}, {lanes}]}}",
-                2 => $"line: {lanes} B",
-                _ => $"register_file: true, line: {lanes * 4} B",
-            };
+            elementTypes[b] = random.Next(3) == 0 ? Pick(random, types) : null;
+            var kind = elementTypes[b] is { } elementType
+                ? $"element: {{type: {elementType}, shape: [{(random.Next(2) == 0 ? "" : $"{1 << random.Next(3)}, ")}{lanes}]}}"
+                : random.Next(2) == 0 ? $"line: {lanes} B" : $"register_file: true, line: {lanes * 4} B";
             s.AppendLine(CultureInfo.InvariantCulture, $"  buf{b}: {{kind: storage, capacity: {Size((long)lanes * 64 << random.Next(0, 10))}, {kind}}}");
+        }
+
+        // An operand goes to a buffer that holds its type, or to any buffer now and then (a mistake arch check must name).
+        int StorageFor(string type)
+        {
+            var fitting = Enumerable.Range(0, buffers).Where(b => elementTypes[b] is null || elementTypes[b] == type).ToList();
+            return fitting.Count > 0 && random.Next(10) > 0 ? fitting[random.Next(fitting.Count)] : random.Next(buffers);
         }
 
         s.AppendLine("  unit:");
@@ -304,7 +309,7 @@ public static class ArchitectureGenerator
             s.AppendLine(CultureInfo.InvariantCulture, $"        semantics: \"{semantics}\"");
             s.AppendLine("        shape: {" + string.Join(", ", used.Select(a => $"{a}: {1 << random.Next(0, 6)}")) + "}");
             s.AppendLine("        operands: {" + string.Join(", ", operands.Select((o, i) =>
-                $"{o}: {{type: {(i == operands.Length - 1 ? wide : type)}, storage: buf{random.Next(buffers)}}}")) + "}");
+                $"{o}: {{type: {(i == operands.Length - 1 ? wide : type)}, storage: buf{StorageFor(i == operands.Length - 1 ? wide : type)}}}")) + "}");
             s.AppendLine(CultureInfo.InvariantCulture, $"        latency: {random.Next(0, 40)}");
             s.AppendLine(CultureInfo.InvariantCulture, $"        interval: {Pick(random, "1", "0.5", "2", "8")}");
         }
@@ -312,10 +317,10 @@ public static class ArchitectureGenerator
         s.AppendLine("edges:");
         for (var b = 0; b < buffers; b++)
         {
-            s.AppendLine(CultureInfo.InvariantCulture, $"  - {{from: mem, to: buf{b}, bandwidth: {1 << random.Next(0, 8)} B/cycle, latency: {random.Next(100)}}}");
-            if (random.Next(2) == 0)
+            s.AppendLine(CultureInfo.InvariantCulture, $"  - {{from: mem, to: buf{b}, bandwidth: {1 << random.Next(0, 8)} B/cycle, latency: {random.Next(100)}, transfer: dma.load}}");
+            if (random.Next(3) > 0)
             {
-                s.AppendLine(CultureInfo.InvariantCulture, $"  - {{from: buf{b}, to: mem, bandwidth: 8 B/cycle}}");
+                s.AppendLine(CultureInfo.InvariantCulture, $"  - {{from: buf{b}, to: mem, bandwidth: 8 B/cycle, transfer: dma.store}}");
             }
 
             s.AppendLine(CultureInfo.InvariantCulture, $"  - {{from: buf{b}, to: unit, bandwidth: {1 << random.Next(0, 10)} B/cycle}}");

@@ -100,6 +100,21 @@ public static partial class CodeletFuzz
             value = Pick(random, $"max({value}, 0)", $"relu({value})", $"{output}({value})", $"clip({value}, -128, 127)", $"({value}) >> 2");
         }
 
+        if (reduction && random.Next(3) == 0)
+        {
+            // An accumulation into a local and an element-wise epilogue nest, as fc_requant has: what vector ALUs run.
+            var outs = string.Join(", ", outputIndices);
+            s.AppendLine(CultureInfo.InvariantCulture, $"    let acc: {(input is "f16" or "f32" ? "f32" : "i32")}[{Dims(outputIndices)}]");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    for {string.Join(", ", loops)}:");
+            s.AppendLine(CultureInfo.InvariantCulture, $"        acc[{outs}] += {value}");
+            var epilogue = Pick(random, $"acc[{outs}] >> {random.Next(0, 9)}", $"relu(acc[{outs}])", $"max(acc[{outs}], {random.Next(-5, 5)})",
+                $"min(acc[{outs}] + {random.Next(0, 100)}, 127)", $"clip(acc[{outs}] >> 4, -128, 127)", $"acc[{outs}] + x0[{string.Join(", ", inputs[0].Indices)}]");
+            s.AppendLine(CultureInfo.InvariantCulture, $"    for {outs}:");
+            s.AppendLine(CultureInfo.InvariantCulture, $"        y[{outs}] = {(random.Next(3) == 0 ? $"{Pick(random, Types)}({epilogue})" : epilogue)}");
+            s.AppendLine("}");
+            return (s.ToString(), $"generated: {loops.Length} loops and an epilogue, {inputs.Count} inputs {input} -> {output}, output rank {outputIndices.Length}");
+        }
+
         s.AppendLine(CultureInfo.InvariantCulture, $"    for {string.Join(", ", loops)}:");
         s.AppendLine(CultureInfo.InvariantCulture, $"        y[{string.Join(", ", outputIndices)}] {(reduction ? "+=" : "=")} {value}");
         s.AppendLine("}");

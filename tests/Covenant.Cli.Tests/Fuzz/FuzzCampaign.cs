@@ -15,6 +15,9 @@ public sealed partial class FuzzCampaign(int seed, string root, TimeSpan hangLim
 {
     private readonly Lazy<IReadOnlyList<string>> baseArtifacts = new(() => ArtifactFuzz.Compile(Path.Combine(root, "base")));
 
+    /// <summary>Keep every case's inputs, not only the failing ones' (to look at what the generators make).</summary>
+    public bool KeepAll { get; init; }
+
     public FuzzReport Run(int first, int count, TextWriter? progress = null)
     {
         var generator = new FuzzCaseGenerator(seed, root, () => baseArtifacts.Value);
@@ -25,9 +28,13 @@ public sealed partial class FuzzCampaign(int seed, string root, TimeSpan hangLim
             var fuzzCase = generator.Generate(index);
             var outcome = RunCase(fuzzCase);
             report.Add(outcome);
-            if (outcome.Passed)
+            if (outcome.Passed && !KeepAll)
             {
                 Directory.Delete(fuzzCase.Directory, recursive: true);
+            }
+            else if (Directory.Exists(fuzzCase.Directory))
+            {
+                File.WriteAllText(Path.Combine(fuzzCase.Directory, "case.txt"), report.Details(outcome));
             }
 
             if (progress is not null && ((index - first + 1) % 500 == 0 || !outcome.Passed))
@@ -99,7 +106,8 @@ public sealed partial class FuzzCampaign(int seed, string root, TimeSpan hangLim
                 break;
             default:
                 if (Step("arch", "check", fuzzCase.Architecture!) == 0 & Step("codelet", "check", fuzzCase.Codelet!) == 0
-                    && Step("compile", fuzzCase.Codelet!, "--arch", fuzzCase.Architecture!, "--set", fuzzCase.Bindings!, "-o", fuzzCase.Artifact!) == 0)
+                    && Step(["compile", fuzzCase.Codelet!, "--arch", fuzzCase.Architecture!, .. fuzzCase.Bindings is { Length: > 0 } set ? new[] { "--set", set } : [], "-o", fuzzCase.Artifact!]) == 0
+                    && fuzzCase.RunAfterCompile)
                 {
                     Step("run", fuzzCase.Artifact!, "--simulate");
                 }
@@ -258,7 +266,7 @@ public sealed partial class FuzzReport(int seed, int first)
             FuzzKind.Pair => parts[0],
             _ => fuzzCase.How,
         };
-        var source = how.StartsWith("generated", StringComparison.Ordinal) ? how.Split(',', ':')[0]
+        var source = how.StartsWith("generated", StringComparison.Ordinal) ? string.Join(' ', how.Split(' ', ',', ':').Take(2))
             : how.StartsWith("shipped", StringComparison.Ordinal) ? "shipped" : "mutated";
         var what = command == "codelet check" ? "codelets" : fuzzCase.Kind == FuzzKind.Pair && command != "arch check" ? "pairs on " + source + " graphs" : "graphs";
         return fuzzCase.Kind == FuzzKind.Pair && command != "arch check" && command != "codelet check" ? what : $"{source} {what}";

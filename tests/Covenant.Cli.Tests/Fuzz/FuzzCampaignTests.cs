@@ -8,7 +8,7 @@ namespace Covenant.Cli.Tests.Fuzz;
 /// few hundred cases of a fixed seed; the full campaign is opt-in:
 /// <c>tools/fuzz.sh [cases] [seed]</c>, or <c>COVENANT_FUZZ_CASES=10000 COVENANT_FUZZ_SEED=1 dotnet test
 /// tests/Covenant.Cli.Tests --filter TestCategory=Fuzz</c> (<c>COVENANT_FUZZ_FIRST</c> starts at a later case, to replay
-/// one; <c>COVENANT_FUZZ_REPORT</c> names a file for the summary).
+/// one; <c>COVENANT_FUZZ_REPORT</c> names a file for the summary; <c>COVENANT_FUZZ_KEEP=1</c> keeps every case's files).
 /// </summary>
 [NonParallelizable]
 public sealed class FuzzCampaignTests
@@ -31,7 +31,7 @@ public sealed class FuzzCampaignTests
     private static void Campaign(int seed, int first, int count, string? reportFile)
     {
         var root = Directory.CreateTempSubdirectory($"covenant-fuzz-{seed}-");
-        var campaign = new FuzzCampaign(seed, root.FullName, HangLimit);
+        var campaign = new FuzzCampaign(seed, root.FullName, HangLimit) { KeepAll = Environment.GetEnvironmentVariable("COVENANT_FUZZ_KEEP") == "1" };
         var report = campaign.Run(first, count, TestContext.Progress);
         var summary = report.Summary();
         TestContext.Out.WriteLine(summary);
@@ -40,7 +40,7 @@ public sealed class FuzzCampaignTests
             File.WriteAllText(reportFile, summary + string.Concat(report.Failures.Take(50).Select(f => "\n" + report.Details(f))));
         }
 
-        if (report.Failures.Count == 0)
+        if (report.Failures.Count == 0 && !campaign.KeepAll)
         {
             root.Delete(recursive: true);
         }

@@ -69,9 +69,12 @@ public sealed class FuzzCaseGenerator(int seed, string root, Func<IReadOnlyList<
         var (name, codeletText, codeletHow) = Codelet(random, mutatedShare: 10);
         var architecture = Write(directory, "arch.yaml", archText);
         var codelet = Write(directory, name + ".cdlt", codeletText);
-        var bindings = Bindings(codeletText, random);
+        // Now and then shapes far from small (zero, negative, beyond 32 bits, primes): compiled but not run.
+        var extreme = random.Next(6) == 0;
+        var bindings = extreme ? ExtremeBindings(codeletText, random) : Bindings(codeletText, random);
         return new FuzzCase(index, FuzzKind.Pair, directory, $"{archHow} | {codeletHow} | --set {bindings}")
         {
+            RunAfterCompile = !extreme,
             Architecture = architecture,
             Codelet = codelet,
             Bindings = bindings,
@@ -159,6 +162,33 @@ public sealed class FuzzCaseGenerator(int seed, string root, Func<IReadOnlyList<
         if (random.Next(5) == 0 && codelet.Contains("stride = 1", StringComparison.Ordinal))
         {
             values["stride"] = random.Next(1, 4);
+        }
+
+        return string.Join(",", values.Select(v => $"{v.Key}={v.Value}"));
+    }
+
+    /// <summary>
+    /// Shapes that test the arithmetic of the mapper and the targets: one parameter 0, negative, large or beyond 32 bits,
+    /// the others small and odd; a valid large layer is kept under 2^28 multiply-accumulates so a compile stays quick.
+    /// </summary>
+    public static string ExtremeBindings(string codelet, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        var parameters = CodeletFuzz.Parameters(codelet);
+        if (parameters.Count == 0)
+        {
+            return "";
+        }
+
+        var values = parameters.ToDictionary(p => p, _ => (long)Pick(random, 1, 3, 13, 17, 127, 255), StringComparer.Ordinal);
+        var big = parameters[random.Next(parameters.Count)];
+        values[big] = Pick(random, 0L, -1L, 1000L, 4097L, 65536L, 1000000L, 2147483647L, 4294967296L);
+        if (values[big] is > 0 and < int.MaxValue)
+        {
+            foreach (var other in parameters.Where(p => p != big && values.Values.Aggregate(1L, (a, b) => a * b) > 1L << 28))
+            {
+                values[other] = 1;
+            }
         }
 
         return string.Join(",", values.Select(v => $"{v.Key}={v.Value}"));
