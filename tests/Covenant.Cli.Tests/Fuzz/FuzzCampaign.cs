@@ -25,8 +25,20 @@ public sealed partial class FuzzCampaign(int seed, string root, TimeSpan hangLim
         var clock = Stopwatch.StartNew();
         for (var index = first; index < first + count; index++)
         {
-            var fuzzCase = generator.Generate(index);
-            var outcome = RunCase(fuzzCase);
+            FuzzCase fuzzCase;
+            FuzzOutcome outcome;
+            try
+            {
+                fuzzCase = generator.Generate(index);
+                outcome = RunCase(fuzzCase);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A bug of the campaign itself (a generator), reported like any failing case so the summary is still written.
+                fuzzCase = new FuzzCase(index, FuzzKind.Architecture, Path.Combine(root, $"case{index}"), "the generator failed");
+                outcome = new FuzzOutcome(fuzzCase, [], [$"fuzz generator threw {e.GetType().Name} :: {e.Message} {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}"], TimeSpan.Zero);
+            }
+
             report.Add(outcome);
             if (outcome.Passed && !KeepAll)
             {
