@@ -134,7 +134,7 @@ public static partial class CodeletFuzz
     {
         var header = Header().Match(text ?? "");
         return header.Success
-            ? header.Groups[1].Value.Split(',').Select(p => p.Trim()).Where(p => p.Length > 0 && !p.Contains('=', StringComparison.Ordinal)).ToList()
+            ? header.Groups[1].Value.Split(',').Select(p => p.Trim()).Where(p => p.Length > 0 && !p.Contains('=', StringComparison.Ordinal)).Distinct().ToList()
             : [];
     }
 

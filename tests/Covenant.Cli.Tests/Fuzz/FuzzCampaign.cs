@@ -118,7 +118,8 @@ public sealed partial class FuzzCampaign(int seed, string root, TimeSpan hangLim
                 break;
             default:
                 if (Step("arch", "check", fuzzCase.Architecture!) == 0 & Step("codelet", "check", fuzzCase.Codelet!) == 0
-                    && Step(["compile", fuzzCase.Codelet!, "--arch", fuzzCase.Architecture!, .. fuzzCase.Bindings is { Length: > 0 } set ? new[] { "--set", set } : [], "-o", fuzzCase.Artifact!]) == 0
+                    && Step(["compile", fuzzCase.Codelet!, "--arch", fuzzCase.Architecture!, .. fuzzCase.Bindings is { Length: > 0 } set ? new[] { "--set", set } : [],
+                        .. fuzzCase.DramBase is { } dramBase ? new[] { "--dram-base", dramBase } : [], "-o", fuzzCase.Artifact!]) == 0
                     && fuzzCase.RunAfterCompile)
                 {
                     Step("run", fuzzCase.Artifact!, "--simulate");

@@ -33,6 +33,9 @@ public sealed record FuzzCase(int Index, FuzzKind Kind, string Directory, string
     /// <summary>The <c>--set</c> value a pair compiles with.</summary>
     public string? Bindings { get; init; }
 
+    /// <summary>The <c>--dram-base</c> a pair compiles with, when not the default.</summary>
+    public string? DramBase { get; init; }
+
     /// <summary>Whether a pair that compiles is also run (not for shapes too large to simulate).</summary>
     public bool RunAfterCompile { get; init; } = true;
 

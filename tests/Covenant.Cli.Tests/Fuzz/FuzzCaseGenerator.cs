@@ -72,8 +72,11 @@ public sealed class FuzzCaseGenerator(int seed, string root, Func<IReadOnlyList<
         // Now and then shapes far from small (zero, negative, beyond 32 bits, primes): compiled but not run.
         var extreme = random.Next(6) == 0;
         var bindings = extreme ? ExtremeBindings(codeletText, random) : Bindings(codeletText, random);
-        return new FuzzCase(index, FuzzKind.Pair, directory, $"{archHow} | {codeletHow} | --set {bindings}")
+        // Now and then the image at an unusual physical address: zero, unaligned, at the top of 32 or 64 bits, not a number.
+        var dramBase = random.Next(10) == 0 ? Pick(random, "0", "0x0", "0x10000001", "0x7FFFFFFF", "0xFFFFFFFF", "0xFFFFFFFFFFFFF000", "0xFFFFFFFFFFFFFFFF", "4096", "-5", "0xZZ") : null;
+        return new FuzzCase(index, FuzzKind.Pair, directory, $"{archHow} | {codeletHow} | --set {bindings}{(dramBase is null ? "" : " --dram-base " + dramBase)}")
         {
+            DramBase = dramBase,
             RunAfterCompile = !extreme,
             Architecture = architecture,
             Codelet = codelet,

@@ -60,6 +60,12 @@ public static partial class FuzzOracle
     /// <summary>Why an error line does not say where the problem is, or null when it does.</summary>
     private static string? Unplaced(FuzzCase fuzzCase, string command, string line)
     {
+        if (command == "compile" && line.StartsWith("error COV0003: ", StringComparison.Ordinal))
+        {
+            // A bad command-line value (--set, --dram-base) is about no file.
+            return null;
+        }
+
         var match = Diagnostic().Match(line);
         if (!match.Success)
         {
