@@ -44,4 +44,33 @@ public sealed class FuzzRegressionTests
             artifact.Delete(recursive: true);
         }
     }
+
+    /// <summary>
+    /// Seed 3, case 991: vnni-avx256 with its register file made a scratchpad (<c>register_file: false</c>) and a small
+    /// conv3d: every tile-space query timed out (5 s each) and the mapper kept drawing, 90 s and more on a busy machine
+    /// (a hang past the campaign's 60 s). The spaces of one mapping now give up after <see cref="Covenant.Mapping.Space.SolverTimeouts.Limit"/>
+    /// timeouts and keep what they drew.
+    /// </summary>
+    [Test]
+    public void ATileSpaceThatKeepsTimingOutIsGivenUpInTime()
+    {
+        var folder = Directory.CreateTempSubdirectory("covenant-fuzz-regression-");
+        try
+        {
+            var yaml = File.ReadAllText(Shipped.ArchitecturePath("vnni-avx256")).Replace("register_file: true", "register_file: false", StringComparison.Ordinal);
+            var architecture = Path.Combine(folder.FullName, "arch.yaml");
+            File.WriteAllText(architecture, yaml);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+
+            var compile = CliRun.Of("compile", Shipped.CodeletPath("conv3d"), "--arch", architecture,
+                "--set", "N=4,D=4,H=3,W=4,C=8,K=6,T=2,R=2,S=3", "-o", Path.Combine(folder.FullName, "artifact"));
+
+            Assert.That(compile.ExitCode, Is.Zero, compile.ToString());
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), "the fuzz campaign's hang limit");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }
