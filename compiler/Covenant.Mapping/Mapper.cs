@@ -60,7 +60,8 @@ public sealed record MappingCandidate(MappingProblem Problem, ImmutableArray<Epi
 
     public CostModel CreateCostModel() => new(Problem, Residents, EpilogueInterval);
 
-    public TileSpace CreateSpace(int timeoutMs, SmtDump? dump, uint seed) => new(Problem, Residents, LevelTiler, timeoutMs, dump, seed);
+    public TileSpace CreateSpace(int timeoutMs, SmtDump? dump, uint seed, SolverTimeouts? timeouts = null) =>
+        new(Problem, Residents, LevelTiler, timeoutMs, dump, seed, timeouts);
 }
 
 /// <summary>
@@ -98,10 +99,11 @@ public static class Mapper
         var random = new Random((int)options.Seed);
         LayerMapping? best = null;
         var misfits = new List<string>();
+        var timeouts = new SolverTimeouts();
         foreach (var candidate in found.Value.Take(options.MaxProblems))
         {
             var costs = candidate.CreateCostModel();
-            using var space = candidate.CreateSpace(options.SolverTimeoutMs, dump, options.Seed);
+            using var space = candidate.CreateSpace(options.SolverTimeoutMs, dump, options.Seed, timeouts);
             var samples = space.Sample(options.SamplesPerProblem, random);
             if (samples.Count == 0)
             {

@@ -40,11 +40,19 @@ public sealed class TileSpace : IDisposable
     // solver's choices. Holding them makes the same calls give the same models, run after run in one process.
     private readonly List<Z3Object> retained = [];
 
+    // Timed-out checks, shared with the other spaces of the same mapping (see SolverTimeouts).
+    private readonly SolverTimeouts timeouts;
+
+    /// <summary>True once the shared <see cref="SolverTimeouts"/> are exhausted: no more queries are made.</summary>
+    public bool GivenUp => timeouts.Exhausted;
+
     /// <param name="levelTiler">The problem's outer storage levels: the innermost tile must fit each of them.</param>
-    public TileSpace(MappingProblem problem, ImmutableArray<Resident> residents, LevelTiler levelTiler, int timeoutMs, SmtDump? dump, uint seed)
+    public TileSpace(MappingProblem problem, ImmutableArray<Resident> residents, LevelTiler levelTiler, int timeoutMs, SmtDump? dump, uint seed,
+        SolverTimeouts? timeouts = null)
     {
         ArgumentNullException.ThrowIfNull(levelTiler);
         this.problem = problem;
+        this.timeouts = timeouts ?? new SolverTimeouts();
         this.timeoutMs = timeoutMs;
         this.dump = dump;
         context = Z3Runtime.CreateContext(timeoutMs);
@@ -154,7 +162,7 @@ public sealed class TileSpace : IDisposable
     }
 
     /// <summary>Checks that a concrete choice satisfies the model (it always should for sampled ones).</summary>
-    public bool IsValid(TileChoice choice) => Check(Fix(choice)) is { IsSat: true };
+    public bool IsValid(TileChoice choice) => !GivenUp && Check(Fix(choice)) is { IsSat: true };
 
     /// <summary>
     /// Draws up to <paramref name="count"/> distinct valid choices. Each draw asks the solver for a model under
@@ -354,7 +362,7 @@ public sealed class TileSpace : IDisposable
 
     private void SampleInto(List<TileChoice> found, int count, Random random)
     {
-        for (var attempt = 0; attempt < count * 2 && found.Count < count; attempt++)
+        for (var attempt = 0; attempt < count * 2 && found.Count < count && !GivenUp; attempt++)
         {
             var hints = new List<BoolExpr>();
             for (var l = 0; l < blocks.Length; l++)
@@ -476,6 +484,10 @@ public sealed class TileSpace : IDisposable
     {
         dump?.Write(solver, problem.Instance.Name);
         var outcome = solver.CheckWithTimeout(timeoutMs, assumptions);
+        if (outcome.Verdict == SolverVerdict.Unknown)
+        {
+            timeouts.Add();
+        }
         if (outcome.Model is { } model)
         {
             retained.Add(model);

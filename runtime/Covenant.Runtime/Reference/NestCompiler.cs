@@ -576,8 +576,12 @@ internal sealed class NestCompiler
         return (min, max);
     }
 
-    private static long Coefficient(AffineIndex index, int loop) =>
-        loop < index.Coefficients.Length ? index.Coefficients[loop] : 0;
+    /// <summary>
+    /// An index's coefficient of a loop; 0 for a loop that runs once (its variable stays 0), so a huge stride over a
+    /// one-long axis (conv2d with stride 2^32 and one output column) neither wraps the flat offset nor counts as a step.
+    /// </summary>
+    private long Coefficient(AffineIndex index, int loop) =>
+        loop < index.Coefficients.Length && nest.Loops[loop].Extent != 1 ? index.Coefficients[loop] : 0;
 
     /// <summary>The innermost level whose loop has a non-zero coefficient (coefficients are per loop); -1 if none.</summary>
     private int DeepestLevel(long[] coefficients)

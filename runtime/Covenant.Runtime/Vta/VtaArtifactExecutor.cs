@@ -48,7 +48,9 @@ public sealed class VtaArtifactExecutor(VtaSimulatorOptions? options = null) : I
 
         var dram = image.Value!;
         var result = new VtaSimulator(program.Config, options).Run(program.Instructions, dram);
-        var diagnostics = result.Diagnostics;
+        // The simulator speaks of instruction numbers; its messages are about the artifact's program.bin.
+        var programFile = SourceLocation.OfFile(Path.Combine(artifact.Directory, VtaProgramFiles.ProgramFile));
+        var diagnostics = result.Diagnostics.Select(d => d.Location is null ? d with { Location = programFile } : d).ToImmutableArray();
         if (!result.Succeeded)
         {
             var reason = result.Errors.FirstOrDefault()?.Text ?? "the stream did not reach FINISH";
