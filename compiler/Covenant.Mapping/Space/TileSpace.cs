@@ -367,9 +367,10 @@ public sealed class TileSpace : IDisposable
             var hints = new List<BoolExpr>();
             for (var l = 0; l < blocks.Length; l++)
             {
-                if (random.NextDouble() < 0.6)
+                // A loop can have no candidate block sizes to hint at (an extent beyond what the candidates enumerate).
+                var values = candidates[l];
+                if (values.Length > 0 && random.NextDouble() < 0.6)
                 {
-                    var values = candidates[l];
                     hints.Add(Keep(context.MkGe(blocks[l], Keep(context.MkInt(values[random.Next(values.Length)])))));
                 }
             }

@@ -73,4 +73,49 @@ public sealed class FuzzRegressionTests
             folder.Delete(recursive: true);
         }
     }
+
+    /// <summary>
+    /// Seed 2026, case 5459: a transposed convolution with K = 10^6 needs a DRAM image of 9 GB; the zero-range derivation
+    /// indexed it by byte and overflowed (COV9001). The lowering now refuses an image larger than an artifact may hold.
+    /// </summary>
+    [Test]
+    public void ADramImageTooLargeForAnArtifactIsAUserError()
+    {
+        var folder = Directory.CreateTempSubdirectory("covenant-fuzz-regression-");
+        try
+        {
+            var compile = CliRun.Of("compile", Shipped.CodeletPath("conv2d_transposed"), "--arch", Shipped.ArchitecturePath("vta-1x32x32"),
+                "--set", "N=1,H=1,W=1,C=1,K=1000000,R=1,S=255", "-o", Path.Combine(folder.FullName, "artifact"));
+
+            Assert.That(compile.ExitCode, Is.EqualTo(1), compile.ToString());
+            Assert.That(compile.Error, Does.Contain("error COV5112").And.Contain("vta-1x32x32.yaml("), compile.ToString());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Seed 2026, case 8595: an extent of 2^31 - 1 left a loop with no candidate block sizes, and sampling the tile space
+    /// indexed the empty list (COV9001). Sampling now skips hints for such a loop and the mapper explains why no tiling fits.
+    /// </summary>
+    [Test]
+    public void AnExtentOfIntMaxIsExplainedNotACrash()
+    {
+        var folder = Directory.CreateTempSubdirectory("covenant-fuzz-regression-");
+        try
+        {
+            var compile = CliRun.Of("compile", Shipped.CodeletPath("gemm"), "--arch", Shipped.ArchitecturePath("vnni-avx512"),
+                "--set", "M=1,N=1,K=2147483647", "-o", Path.Combine(folder.FullName, "artifact"));
+
+            Assert.That(compile.ExitCode, Is.EqualTo(1), compile.ToString());
+            Assert.That(compile.Error, Does.Not.Contain("COV9001"), compile.ToString());
+            Assert.That(compile.ErrorLines, Has.All.Match(@"\(\d+,\d+\): error COV\d{4}: "), compile.ToString());
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }

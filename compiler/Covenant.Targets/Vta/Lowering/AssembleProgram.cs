@@ -26,6 +26,14 @@ internal static class AssembleProgram
         var zeros = generated.ZeroBytes > 0 ? image.Region("zeros") : null;
         var uopRegion = image.Region("uops");
         var memoryMap = new VtaMemoryMap(image.PhysicalBase, image.End - image.PhysicalBase, image.Alignment, image.Regions);
+        if (memoryMap.SizeBytes > VtaMemoryMapChecks.MaxImageBytes)
+        {
+            // Refused here, not at run time: the runtime refuses such a map, and the zero ranges below index it by byte.
+            var dram = context.Mapping.Graph.Offchip.FirstOrDefault()?.Location ?? context.Mapping.Graph.Location;
+            return Result<VtaProgram>.Failure(VtaLoweringDiagnostics.ImageTooLarge.Create(dram, string.Create(CultureInfo.InvariantCulture,
+                $"the layer's tensors need a DRAM image of {memoryMap.SizeBytes:N0} bytes; a VTA artifact's image holds at most {VtaMemoryMapChecks.MaxImageBytes:N0} bytes")));
+        }
+
 
         generated.Stream.AssignTokens();
         VtaInstruction Fix(Item item)

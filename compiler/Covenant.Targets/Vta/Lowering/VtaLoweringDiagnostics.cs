@@ -35,6 +35,9 @@ public static class VtaLoweringDiagnostics
     /// <summary>The physical base of the DRAM image is not aligned.</summary>
     public static readonly DiagnosticDescriptor BadPhysicalBase = new("COV5109", "unaligned DRAM base");
 
+    /// <summary>The layer's tensors need a DRAM image larger than an artifact may hold.</summary>
+    public static readonly DiagnosticDescriptor ImageTooLarge = new("COV5112", "DRAM image too large");
+
     /// <summary>A capability whose semantics do not compute the VTA instruction it stands for (<c>VtaArchitectureCheck</c>).</summary>
     public static readonly DiagnosticDescriptor CapabilitySemantics = new("COV5110", "capability semantics differ from the VTA instruction");
 
