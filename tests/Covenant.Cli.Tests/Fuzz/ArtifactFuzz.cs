@@ -125,17 +125,19 @@ public static class ArtifactFuzz
     private static (string Text, string How) MutateJson(string text, Random random)
     {
         JsonNode? root;
+        var values = new List<(JsonNode? Parent, string? Key, int Index, string Path)>();
         try
         {
             root = JsonNode.Parse(text);
+            Collect(root, null, null, -1, "$", values);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or ArgumentException)
         {
+            // Not JSON any more (an earlier mutation of this file), or JSON with a key twice, which JsonObject refuses
+            // only when its members are first read: mutate it as text.
             return TextMutations.Any(text, random);
         }
 
-        var values = new List<(JsonNode? Parent, string? Key, int Index, string Path)>();
-        Collect(root, null, null, -1, "$", values);
         if (values.Count == 0 || root is null)
         {
             return TextMutations.Any(text, random);
