@@ -1,6 +1,6 @@
 using Covenant.Testing;
-using Google.Protobuf;
 using Onnx;
+using static Covenant.Cli.Tests.OnnxProtos;
 using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace Covenant.Cli.Tests;
@@ -32,11 +32,7 @@ public sealed class ImportCommandTests
         graph.Node.Add(Node("Relu", "relu", ["h"], "hr"));
         graph.Node.Add(Node("MatMulInteger", "fc2", ["x", "w2", "z"], "unused"));
         graph.Output.Add(Value("hr", DataType.Int32, 2, 32));
-        var model = new ModelProto { IrVersion = 8, Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
-        var path = Path.Combine(directory, "mlp.onnx");
-        File.WriteAllBytes(path, model.ToByteArray());
-        return path;
+        return Write(directory, graph);
     }
 
     [Test]
@@ -109,27 +105,10 @@ public sealed class ImportCommandTests
     public void AMissingModelIsFileNotFound() =>
         Assert.That(CliRun.Of("import", Path.Combine(directory, "none.onnx")).Error, Does.Contain("COV0001"));
 
-    private static ValueInfoProto Value(string name, DataType type, params long[] shape)
-    {
-        var tensor = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = new TensorShapeProto() };
-        tensor.Shape.Dim.AddRange(shape.Select(d => new TensorShapeProto.Types.Dimension { DimValue = d }));
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
-    }
-
     private static TensorProto Int8s(string name, long[] shape, int seed)
     {
         var random = new Random(seed);
         var count = (int)shape.Aggregate(1L, (p, d) => p * d);
-        var tensor = new TensorProto { Name = name, DataType = (int)DataType.Int8, RawData = ByteString.CopyFrom([.. Enumerable.Range(0, count).Select(_ => (byte)random.Next(256))]) };
-        tensor.Dims.AddRange(shape);
-        return tensor;
-    }
-
-    private static NodeProto Node(string op, string name, string[] inputs, string output)
-    {
-        var node = new NodeProto { OpType = op, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        return node;
+        return Integers(name, DataType.Int8, shape, [.. Enumerable.Range(0, count).Select(_ => random.Next(256))]);
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Covenant.Testing;
-using Google.Protobuf;
 using Onnx;
+using static Covenant.Cli.Tests.OnnxProtos;
 using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace Covenant.Cli.Tests;
@@ -141,42 +141,5 @@ public sealed class NetworkCheckCommandTests
         return Write(graph);
     }
 
-    private string Write(GraphProto graph)
-    {
-        var model = new ModelProto { IrVersion = 8, Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
-        var path = Path.Combine(directory, graph.Name + ".onnx");
-        File.WriteAllBytes(path, model.ToByteArray());
-        return path;
-    }
-
-    private static ValueInfoProto Value(string name, DataType type, params long[] shape)
-    {
-        var tensor = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = new TensorShapeProto() };
-        tensor.Shape.Dim.AddRange(shape.Select(d => new TensorShapeProto.Types.Dimension { DimValue = d }));
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = tensor } };
-    }
-
-    private static TensorProto Integers(string name, DataType type, long[] shape, params int[] values)
-    {
-        var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom([.. values.Select(v => unchecked((byte)v))]) };
-        tensor.Dims.AddRange(shape);
-        return tensor;
-    }
-
-    private static TensorProto Floats(string name, long[] shape, params float[] values)
-    {
-        var tensor = new TensorProto { Name = name, DataType = (int)DataType.Float };
-        tensor.Dims.AddRange(shape);
-        tensor.FloatData.AddRange(values);
-        return tensor;
-    }
-
-    private static NodeProto Node(string op, string name, string[] inputs, string output)
-    {
-        var node = new NodeProto { OpType = op, Name = name };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        return node;
-    }
+    private string Write(GraphProto graph) => OnnxProtos.Write(directory, graph);
 }
