@@ -57,29 +57,14 @@ internal static class ConformanceTrials
             }
 
             var expected = Expected(model, extents, tiles, fields);
-            if (FirstDifference(actual, expected) is { } at)
+            // Exact, element by element: the probe declares the output in the model's layout, so shapes and types agree.
+            var comparison = ResultComparer.Compare(expected, actual);
+            if (!comparison.Matches)
             {
+                var at = expected.FlatIndexOf(comparison.FirstMismatch.AsSpan());
                 var name = binding.Operands[model.Output.Role];
                 return $"on random operands its semantics '{capability.SemanticsText}' give {name}{TensorData.FormatIndex(expected.IndexOf(at))} = " +
                     $"{Value(actual, at)} where the instruction gives {Value(expected, at)}";
-            }
-        }
-
-        return null;
-    }
-
-    // Element by element on the storage itself: exact for every element type, whatever a reader converts through.
-    // The probe declares the output in the model's layout: same shape.
-    private static int? FirstDifference(TensorData actual, TensorData expected)
-    {
-        for (var i = 0; i < expected.Length; i++)
-        {
-            var same = expected.IsInteger
-                ? actual.Integers[i] == expected.Integers[i]
-                : BitConverter.SingleToInt32Bits(actual.Floats[i]) == BitConverter.SingleToInt32Bits(expected.Floats[i]);
-            if (!same)
-            {
-                return i;
             }
         }
 
