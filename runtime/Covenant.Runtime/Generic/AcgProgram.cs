@@ -137,7 +137,14 @@ public sealed record AcgTransfer(
     ImmutableArray<int> Shape,
     AcgView Source,
     AcgView Destination,
-    ImmutableArray<AcgGuard> Guards) : AcgInstruction(Id, After);
+    ImmutableArray<AcgGuard> Guards) : AcgInstruction(Id, After)
+{
+    /// <summary>
+    /// Added to every source value (guarded zeros included) before the conversion: the <c>accepts:</c> offset that
+    /// brings an i8 tensor into a u8 operand (+128). 0 for a plain move.
+    /// </summary>
+    public long Add { get; init; }
+}
 
 /// <summary>
 /// Runs <see cref="Capability"/> of unit <see cref="Unit"/> of compute node <see cref="Node"/> once for every point of
@@ -153,7 +160,16 @@ public sealed record AcgInvoke(
     string Capability,
     ImmutableArray<int> Loops,
     ImmutableArray<AcgOperand> Operands,
-    ImmutableArray<AcgImmediate> Immediates) : AcgInstruction(Id, After);
+    ImmutableArray<AcgImmediate> Immediates) : AcgInstruction(Id, After)
+{
+    /// <summary>
+    /// Further places each call's written tile goes, converted to their regions' types, in storages the node has an
+    /// edge to: VTA's GEMM and ALU write every accumulator row also to the output buffer (its low 8 bits), which is
+    /// how results leave a storage with no edge to off-chip memory. Each is a view of the written operand's shape
+    /// (its <see cref="AcgOperand.Operand"/> names the written operand). Empty for most invocations.
+    /// </summary>
+    public ImmutableArray<AcgOperand> WriteThrough { get; init; } = [];
+}
 
 /// <summary>
 /// Where one capability operand's tile is. Operand element (a0, a1, ...) — one index per operand axis, in the order of
